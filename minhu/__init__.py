@@ -1,0 +1,1 @@
+"""Minhu's composition root: settings, logging, persistence, services and the command line."""
