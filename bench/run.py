@@ -6,7 +6,16 @@ import json
 import sys
 from collections.abc import Callable
 
-from bench import ami_bench, api_bench, asr_bench, deadline_bench, dialer_bench, draft_bench, kb_bench
+from bench import (
+    ami_bench,
+    api_bench,
+    asr_bench,
+    deadline_bench,
+    dialer_bench,
+    draft_bench,
+    kb_bench,
+    screen_pop_bench,
+)
 from bench.results_file import RESULTS, record
 
 BENCHMARKS: dict[str, Callable[[], dict[str, float]]] = {
@@ -17,6 +26,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, float]]] = {
     "draft": draft_bench.run,
     "ami": ami_bench.run,
     "dialer": dialer_bench.run,
+    "screen_pop": screen_pop_bench.run,
 }
 
 
