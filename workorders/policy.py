@@ -93,6 +93,11 @@ class PolicyProfile:
     revisit_on_non_working_days: bool
     rehandle_on_dissatisfied: bool
 
+    # Art. 22: units keep the knowledge base current. An article not reviewed (or changed) for
+    # longer than the interval is flagged; an approaching valid_to is flagged this many days ahead.
+    kb_review_interval_days: int
+    kb_expiry_warning_days: int
+
     # Art. 26-29: assessment.
     deemed_satisfied_counts_as_satisfied: bool
     interview_rules: tuple[InterviewRule, ...]
@@ -110,6 +115,9 @@ class PolicyProfile:
             raise PolicyError("policy-bad-value", "deemed_satisfied_after_rang_out 至少为1")
         if self.revisit_min_gap_minutes < 0:
             raise PolicyError("policy-bad-value", "revisit_min_gap_minutes 不能为负数")
+        for key in ("kb_review_interval_days", "kb_expiry_warning_days"):
+            if getattr(self, key) < 0:
+                raise PolicyError("policy-bad-value", f"{key} 不能为负数")
         for key in ("revisit_daily_attempt_cap", "revisit_citizen_daily_call_cap"):
             if getattr(self, key) < 1:
                 raise PolicyError("policy-bad-value", f"{key} 至少为1")
@@ -205,6 +213,8 @@ _INTS = {
     "revisit_retry_after_failure_minutes",
     "revisit_daily_attempt_cap",
     "revisit_citizen_daily_call_cap",
+    "kb_review_interval_days",
+    "kb_expiry_warning_days",
 }
 _BOOLS = {
     "extension_requires_citizen_notice",
