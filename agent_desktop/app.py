@@ -3,7 +3,6 @@ database into one FastAPI app. Nothing is built at import time."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,7 +20,7 @@ from minhu.services.directory import SignInCache
 from minhu.settings import Settings
 from workorders.clock import Clock, SystemClock
 
-from . import errors
+from . import errors, kb_lifecycle
 from .agents import errors as desktop_errors
 from .agents.runtime import PbxRuntime, RuntimeOptions
 from .routers import agent, auth, calendar, directory, kb, live, orders, pages, supervisor
@@ -99,8 +98,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
                 "api.jwt_secret_generated",
                 message="未设置 MINHU_JWT_SECRET，本次运行使用随机密钥，重启后需重新登录",
             )
-        if settings.kb_articles_file:  # jieba's dictionary loads in a thread, off the event loop
-            app.state.kb = await asyncio.to_thread(kb.build_index, settings)
+        kb_follower = await kb_lifecycle.start(app, settings)
         runtime: PbxRuntime | None = None
         if settings.ami_enabled:
             options = getattr(app.state, "pbx_options", None) or RuntimeOptions()
@@ -110,6 +108,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await kb_lifecycle.stop(app, kb_follower)
             app.state.pbx = None
             if runtime is not None:
                 await runtime.stop()
@@ -130,7 +129,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.sign_ins = SignInCache()
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
-    app.state.kb = None  # the knowledge-base SearchIndex, built by the lifespan
+    app.state.kb = None  # the knowledge base's KbIndex, built from the database by the lifespan
+    app.state.kb_announce = None  # tells other processes of changed articles (Redis pub/sub)
     app.state.pbx = None  # the PBX runtime, while the lifespan runs and MINHU_AMI_* is set
 
     errors.install(app)

@@ -16,6 +16,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -118,12 +119,56 @@ def _to_text(article: Article, name: str) -> str:
     return str(value)
 
 
-def _check_unique(articles: list[Article], locations: list[str]) -> None:
+def _check_unique(
+    articles: list[Article], locations: list[str], errors: list[ArticleFormatError] | None = None
+) -> list[tuple[str, Article]]:
+    """The articles with their locations; a repeated id is an error (collected: the later row is
+    left out and reported)."""
     seen: dict[str, str] = {}
+    kept: list[tuple[str, Article]] = []
     for article, location in zip(articles, locations, strict=True):
         if article.id in seen:
-            raise ArticleFormatError(location, f"编号 {article.id} 与{seen[article.id]}重复", field="id")
+            problem = ArticleFormatError(location, f"编号 {article.id} 与{seen[article.id]}重复", field="id")
+            _fail(problem, errors)
+            continue
         seen[article.id] = location
+        kept.append((location, article))
+    return kept
+
+
+def _fail(problem: ArticleFormatError, errors: list[ArticleFormatError] | None) -> None:
+    """Raise ``problem``, or record it when the caller collects row errors."""
+    if errors is None:
+        raise problem
+    errors.append(problem)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    """An import read row by row: the articles accepted (with where each came from) and every row
+    that was not, with its location and reason. A problem with the whole file raises instead."""
+
+    rows: tuple[tuple[str, Article], ...]
+    errors: tuple[ArticleFormatError, ...]
+
+
+FORMATS = ("csv", "markdown", "json")
+
+
+def parse(fmt: str, text: str, *, default_time: datetime | None = None) -> ParsedFile:
+    """Read ``text`` as ``fmt`` (``csv``, ``markdown`` or ``json``), collecting row errors instead
+    of stopping at the first. Raises ``ArticleFormatError`` only when the file as a whole is
+    unreadable (no header, invalid JSON, unterminated front matter)."""
+    errors: list[ArticleFormatError] = []
+    if fmt == "csv":
+        rows = _read_csv(text, default_time, errors)
+    elif fmt == "json":
+        rows = _read_json(text, default_time, errors)
+    elif fmt == "markdown":
+        rows = _read_markdown(text, default_time, errors)
+    else:
+        raise ArticleFormatError("文件", f"不支持的格式 {fmt}（应为 {'、'.join(FORMATS)}）")
+    return ParsedFile(tuple(rows), tuple(errors))
 
 
 # --- CSV -----------------------------------------------------------------------------------------------
@@ -131,6 +176,12 @@ def _check_unique(articles: list[Article], locations: list[str]) -> None:
 
 def read_csv(text: str, *, default_time: datetime | None = None) -> list[Article]:
     """Articles from CSV text with a header row (a UTF-8 BOM from Excel is accepted)."""
+    return [article for _, article in _read_csv(text, default_time, None)]
+
+
+def _read_csv(
+    text: str, default_time: datetime | None, errors: list[ArticleFormatError] | None
+) -> list[tuple[str, Article]]:
     text = text.removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -161,11 +212,15 @@ def read_csv(text: str, *, default_time: datetime | None = None) -> list[Article
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(columns):
-            raise ArticleFormatError(
-                f"第{start}行",
-                f"有 {len(row)} 列，表头有 {len(columns)} 列（正文含逗号时须加英文双引号）",
-                line=start,
+            _fail(
+                ArticleFormatError(
+                    f"第{start}行",
+                    f"有 {len(row)} 列，表头有 {len(columns)} 列（正文含逗号时须加英文双引号）",
+                    line=start,
+                ),
+                errors,
             )
+            continue
         raw = dict(zip(columns, row, strict=True))
 
         def where(name: str, line: int = start) -> str:
@@ -175,10 +230,10 @@ def read_csv(text: str, *, default_time: datetime | None = None) -> list[Article
             articles.append(_build(raw, where, default_time))
         except ArticleFormatError as exc:
             exc.line = start
-            raise
+            _fail(exc, errors)
+            continue
         locations.append(f"第{start}行")
-    _check_unique(articles, locations)
-    return articles
+    return _check_unique(articles, locations, errors)
 
 
 def write_csv(articles: Iterable[Article]) -> str:
@@ -195,6 +250,12 @@ def write_csv(articles: Iterable[Article]) -> str:
 
 def read_json(text: str, *, default_time: datetime | None = None) -> list[Article]:
     """Articles from a JSON list of objects, or an object ``{"articles": [...]}``."""
+    return [article for _, article in _read_json(text, default_time, None)]
+
+
+def _read_json(
+    text: str, default_time: datetime | None, errors: list[ArticleFormatError] | None
+) -> list[tuple[str, Article]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -212,18 +273,23 @@ def read_json(text: str, *, default_time: datetime | None = None) -> list[Articl
             f"（{item.get('id')}）" if isinstance(item, dict) and item.get("id") else ""
         )
         if not isinstance(item, dict):
-            raise ArticleFormatError(label, "应为对象")
+            _fail(ArticleFormatError(label, "应为对象"), errors)
+            continue
         unknown = sorted(set(item) - set(FIELDS))
         if unknown:
-            raise ArticleFormatError(label, f"不认识的字段：{'、'.join(unknown)}", field=unknown[0])
+            _fail(ArticleFormatError(label, f"不认识的字段：{'、'.join(unknown)}", field=unknown[0]), errors)
+            continue
 
         def where(name: str, label: str = label) -> str:
             return f"{label} 字段 {name}" if name else label
 
-        articles.append(_build(item, where, default_time))
+        try:
+            articles.append(_build(item, where, default_time))
+        except ArticleFormatError as exc:
+            _fail(exc, errors)
+            continue
         locations.append(label)
-    _check_unique(articles, locations)
-    return articles
+    return _check_unique(articles, locations, errors)
 
 
 def write_json(articles: Iterable[Article]) -> str:
@@ -267,6 +333,12 @@ def read_markdown(text: str, *, default_time: datetime | None = None) -> list[Ar
     """Articles from Markdown: each starts with a front-matter block between ``---`` lines
     (``key: value``), followed by its body. A file may hold several articles one after another.
     When front matter has no ``title``, the body's first ``# heading`` is the title."""
+    return [article for _, article in _read_markdown(text, default_time, None)]
+
+
+def _read_markdown(
+    text: str, default_time: datetime | None, errors: list[ArticleFormatError] | None
+) -> list[tuple[str, Article]]:
     lines = text.removeprefix("\ufeff").splitlines()
     articles: list[Article] = []
     locations: list[str] = []
@@ -276,6 +348,7 @@ def read_markdown(text: str, *, default_time: datetime | None = None) -> list[Ar
     if i == len(lines):
         return []
     while i < len(lines):
+        problem: ArticleFormatError | None = None
         start = i + 1
         if lines[i].strip() != _FRONT:
             raise ArticleFormatError(
@@ -295,13 +368,16 @@ def read_markdown(text: str, *, default_time: datetime | None = None) -> list[Ar
                 key, sep, value = line.partition(":")
                 key = key.strip().lower()
                 if not sep or not key:
-                    raise ArticleFormatError(
+                    problem = problem or ArticleFormatError(
                         f"第{i + 1}行", f"应为“字段: 值”，实为“{line.strip()}”", line=i + 1
                     )
-                if key not in FIELDS or key == "body":
-                    raise ArticleFormatError(f"第{i + 1}行", f"不认识的字段 {key}", field=key, line=i + 1)
-                raw[key] = _front_value(value)
-                field_lines[key] = i + 1
+                elif key not in FIELDS or key == "body":
+                    problem = problem or ArticleFormatError(
+                        f"第{i + 1}行", f"不认识的字段 {key}", field=key, line=i + 1
+                    )
+                else:
+                    raw[key] = _front_value(value)
+                    field_lines[key] = i + 1
             i += 1
         body_start = i
         while i < len(lines) and not _starts_article(lines, i):
@@ -320,14 +396,17 @@ def read_markdown(text: str, *, default_time: datetime | None = None) -> list[Ar
             line = field_lines.get(name, start)
             return f"第{line}行 {name}" if name else f"第{line}行"
 
+        if problem is not None:
+            _fail(problem, errors)
+            continue
         try:
             articles.append(_build(raw, where, default_time))
         except ArticleFormatError as exc:
             exc.line = field_lines.get(exc.field, start)
-            raise
+            _fail(exc, errors)
+            continue
         locations.append(f"第{start}行")
-    _check_unique(articles, locations)
-    return articles
+    return _check_unique(articles, locations, errors)
 
 
 def write_markdown(articles: Iterable[Article]) -> str:

@@ -57,7 +57,9 @@ class Settings(BaseSettings):
     agent_wrapup_seconds: float = Field(default=30.0, ge=0, le=3600)
     queue_service_level_seconds: float = Field(default=20.0, gt=0, le=3600)
     three_party_ring_seconds: float = Field(default=30.0, gt=0, le=300)
-    kb_articles_file: str | None = None
+    # The knowledge base lives in the database; each process keeps a search index of it and hears
+    # of changes made by other processes on this Redis pub/sub channel ("" : this process only).
+    kb_changes_channel: str = "minhu:kb:changed"
 
     # The revisit dialer (``minhu dialer run``) and the IVR's survey share the Redis prefix. The
     # rules' numbers (calling hours, gaps, daily caps) are the policy profile's, not these.
