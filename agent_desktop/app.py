@@ -20,7 +20,7 @@ from minhu.services.directory import SignInCache
 from minhu.settings import Settings
 from workorders.clock import Clock, SystemClock
 
-from . import errors, kb_lifecycle
+from . import errors, kb_lifecycle, live_transcript
 from .agents import errors as desktop_errors
 from .agents.runtime import PbxRuntime, RuntimeOptions
 from .routers import agent, auth, calendar, directory, kb, live, orders, pages, supervisor
@@ -100,16 +100,27 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             )
         kb_follower = await kb_lifecycle.start(app, settings)
         runtime: PbxRuntime | None = None
+        starter: live_transcript.TranscriptionStarter | None = None
         if settings.ami_enabled:
             options = getattr(app.state, "pbx_options", None) or RuntimeOptions()
             runtime = PbxRuntime(settings, lambda: app.state.session_factory(), options=options)
             await runtime.start()
             app.state.pbx = runtime
+            if settings.live_transcription:
+                starter = live_transcript.TranscriptionStarter(
+                    runtime.ami,
+                    live_transcript.StreamRegistry(runtime.redis, settings.pbx_redis_prefix),
+                    lambda: runtime.leader,
+                    lambda: runtime.ami.model,
+                )
+                starter.attach()
         try:
             yield
         finally:
             await kb_lifecycle.stop(app, kb_follower)
             app.state.pbx = None
+            if starter is not None:
+                await starter.aclose()
             if runtime is not None:
                 await runtime.stop()
             await engine.dispose()

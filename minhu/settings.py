@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # The knowledge base lives in the database; each process keeps a search index of it and hears
     # of changes made by other processes on this Redis pub/sub channel ("" : this process only).
     kb_changes_channel: str = "minhu:kb:changed"
+    # Live transcription (实时转写): when an agent answers a queue call, the leader process has
+    # Asterisk stream the citizen's voice to the AudioSocket server (MINHU_AUDIOSOCKET_ADDR in
+    # Asterisk's environment); partial results and knowledge-base suggestions go to the desktop.
+    live_transcription: bool = False
 
     # The revisit dialer (``minhu dialer run``) and the IVR's survey share the Redis prefix. The
     # rules' numbers (calling hours, gaps, daily caps) are the policy profile's, not these.

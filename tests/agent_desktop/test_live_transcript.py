@@ -1,0 +1,175 @@
+"""Live transcription on the desktop, end to end: a citizen's call answered by an agent (PBX
+simulator), the stream Minhu binds to that call and asks Asterisk for, Asterisk's AudioSocket
+frames (played here by a client that talks like Asterisk 22), the real Vosk recognizer in the
+worker pool, and the agent's real websocket receiving partial and final results and the
+knowledge-base articles that fit what the citizen says."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agent_desktop.live_transcript import (
+    SPY_CHANNEL,
+    DesktopTranscriptListener,
+    StreamRegistry,
+    desktop_publisher,
+)
+from asr.audiosocket import AudioSocketServer, Kind, encode_frame
+from asr.pool import TranscriptionPool
+from asr.settings import packaged_model_path
+from knowledge_base import SearchHit
+from minhu.settings import Settings
+from pbx.call_model import ChannelChanged
+from pbx.simulator.scenarios import Answers, Scenario
+from tests.asr.conftest import read_pcm
+from tests.asr.synth import GRAMMAR
+from workorders.clock import FixedClock
+
+from .desk import Desk, desk, eventually
+from .test_desktop_live import citizen_call
+
+pytestmark = pytest.mark.db
+
+SPY_PREFIX = SPY_CHANNEL.removesuffix("/n")
+REDIS_URL = os.environ.get("MINHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+ELEVATOR = {
+    "id": "KO-01",
+    "title": "병원 엘리베이터 고장 신고（医院电梯故障）",
+    "body": "병원 엘리베이터가 멈추면 시설관리과에 연락하십시오。医院电梯停运请联系市住建局特种设备科。",
+    "unit_id": "housing",
+    "tags": ["电梯"],
+    "valid_from": "2026-01-01",
+}
+PENSION = {
+    "id": "SB-01",
+    "title": "城乡居民养老保险缴费",
+    "body": "每年1月至12月可在社区或手机上缴费。",
+    "unit_id": "housing",
+    "valid_from": "2026-01-01",
+}
+
+
+@contextlib.asynccontextmanager
+async def transcription_server(d: Desk) -> AsyncIterator[tuple[AudioSocketServer, StreamRegistry]]:
+    """The AudioSocket server with the real recognizer, publishing to the desktop bus."""
+    redis: aioredis.Redis = aioredis.Redis.from_url(REDIS_URL)
+    registry = StreamRegistry(redis, d.runtime.prefix)
+
+    def suggest(text: str) -> list[SearchHit]:
+        index = d.app.state.kb.index
+        return [] if index is None else index.suggest(text, limit=3)
+
+    listener = DesktopTranscriptListener(registry, desktop_publisher(redis, d.runtime.prefix), suggest)
+    try:
+        async with TranscriptionPool(packaged_model_path(), workers=1, queue_chunks=8) as pool:
+            server = AudioSocketServer(pool, listener, port=0, grammar=GRAMMAR)
+            await server.start()
+            try:
+                yield server, registry
+            finally:
+                await server.stop()
+    finally:
+        await redis.aclose()
+
+
+async def speak_as_asterisk(port: int, stream_id: str, pcm: bytes) -> None:
+    """What ``AudioSocket(${MINHU_STREAM_UUID},…)`` sends: the UUID, 20 ms frames in real time,
+    then the hang-up frame."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    writer.write(encode_frame(Kind.UUID, uuid.UUID(stream_id).bytes))
+    for n, offset in enumerate(range(0, len(pcm), 320)):
+        writer.write(encode_frame(Kind.AUDIO, pcm[offset : offset + 320]))
+        await writer.drain()
+        await asyncio.sleep(max(0.0, started + (n + 1) * 0.02 - loop.time()))
+    writer.write(encode_frame(Kind.HANGUP))
+    await writer.drain()
+    await reader.read()  # the server closes once the call's transcript is done
+    writer.close()
+
+
+async def test_given_an_answered_call_when_the_citizen_speaks_then_the_desktop_shows_words_and_articles(
+    settings: Settings, clock: FixedClock, db_session: AsyncSession
+) -> None:
+    settings = settings.model_copy(
+        update={
+            "live_transcription": True,
+            "redis_url": REDIS_URL,
+            "kb_changes_channel": f"minhu-test:{uuid.uuid4().hex[:8]}:kb",
+        }
+    )
+    scenario = Scenario(destinations=(("PJSIP/1001", Answers(after=1.0, hang_up_after=5000.0)),))
+    async with desk(settings, clock, db_session, scenario=scenario) as d:
+        for article in (ELEVATOR, PENSION):
+            assert (await d.post("supervisor", "/kb/articles", article)).status_code == 201
+        await d.post("agent", "/agent/login", {"interface": "PJSIP/1001"})
+        socket = await d.socket("agent")
+        seen: set[str] = set()  # channel names the PBX reported (AMI events)
+        d.runtime.ami.on_changes(
+            lambda changes: seen.update(c.channel.name for c in changes if isinstance(c, ChannelChanged))
+        )
+        async with transcription_server(d) as (server, registry):
+            d.simulator.engine.dial_in(citizen_call(hang_up_at=5000.0))
+            answered = await socket.wait_for("call", event="answered")
+            linkedid = answered["call"]["linkedid"]
+
+            # Minhu bound a stream to the agent's call and asked Asterisk to spy on the citizen.
+            stream_ids: list[str | None] = [None]
+
+            async def bound() -> bool:
+                stream_ids[0] = await registry.stream_of_call(linkedid)
+                return stream_ids[0] is not None
+
+            await eventually_async(bound, "stream bound to the answered call")
+            stream_id = stream_ids[0]
+            assert stream_id is not None
+            binding = await registry.lookup(stream_id)
+            assert binding is not None and binding.username == "agent"
+            citizen = d.runtime.ami.model.channels[linkedid]
+            assert (
+                binding.target_channel == citizen.name
+                and binding.agent_uniqueid == (answered["call"]["agent_uniqueid"])
+            )
+            await eventually(
+                lambda: any(n.startswith(SPY_PREFIX) for n in seen), 20, "Originate of the spy channel"
+            )
+
+            _rate, pcm = read_pcm("ko-phrase-8k.wav")  # 아니요 병원 엘리베이터 안녕하세요
+            speaking = asyncio.create_task(speak_as_asterisk(server.port, stream_id, pcm))
+            await socket.wait_for("transcript", within=30, stage="partial")
+            assert not speaking.done(), "partial results must reach the desktop while the citizen speaks"
+            await speaking
+            ended = await socket.wait_for("transcript", within=30, stage="ended")
+
+    transcript: list[dict[str, Any]] = socket.of("transcript", linkedid=linkedid)
+    finals = [m for m in transcript if m["stage"] == "final"]
+    words = [w["word"] for m in finals for w in m["words"]]
+    assert "병원" in words and "엘리베이터" in words, words
+    timed = [w for m in finals for w in m["words"]]
+    assert all(0 <= w["start"] < w["end"] for w in timed)
+    assert [w["start"] for w in timed] == sorted(w["start"] for w in timed)
+    assert "병원" in ended["transcript"] and ended["leg"] == "citizen"
+    suggestions = socket.of("kb_suggestions", linkedid=linkedid)
+    assert suggestions and suggestions[-1]["hits"][0]["id"] == "KO-01"
+    assert suggestions[-1]["hits"][0]["matched_terms"]
+    assert all(h["id"] != "SB-01" for m in suggestions for h in m["hits"])
+
+
+async def eventually_async(predicate: Any, what: str, within: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} not reached within {within} s")
+        await asyncio.sleep(0.02)
