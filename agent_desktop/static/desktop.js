@@ -119,7 +119,39 @@
       case "wrapup": $("wrapup").textContent = "话后整理 " + Math.round(message.seconds) + " 秒"; break;
       case "three_party": renderThreeParty(message.call, message.message); break;
       case "replaced": $("ws-state").textContent = "已在其他窗口打开"; socket.onclose = null; break;
+      case "transcript": renderTranscript(message); break;
+      case "kb_suggestions": renderSuggestions(message); break;
     }
+  }
+
+  // --- live transcript and knowledge-base suggestions ----------------------------------------
+  let transcriptCall = null;
+  const finals = [];
+  function renderTranscript(message) {
+    const box = $("transcript");
+    if (!box) return;
+    if (transcriptCall !== message.linkedid) {
+      transcriptCall = message.linkedid;
+      finals.length = 0;
+      if ($("kb-suggestions")) $("kb-suggestions").textContent = "—";
+    }
+    let partial = "";
+    if (message.stage === "final" && message.text) finals.push(message.text);
+    if (message.stage === "partial") partial = message.text;
+    const ended = message.stage === "ended" ? "<p class='transcript-end'>（通话转写结束）</p>" : "";
+    box.innerHTML = finals.map((t) => "<p class='final'>" + escapeHtml(t) + "</p>").join("") +
+      (partial ? "<p class='partial'>" + escapeHtml(partial) + "…</p>" : "") + ended;
+    box.scrollTop = box.scrollHeight;
+  }
+
+  function renderSuggestions(message) {
+    const box = $("kb-suggestions");
+    if (!box || (transcriptCall && message.linkedid !== transcriptCall)) return;
+    // title_html and snippet_html are escaped by the server, with <em> around the matched words
+    box.innerHTML = message.hits.length
+      ? message.hits.map((h) => "<p class='kb-hit kb-suggestion' data-article='" + escapeHtml(h.id) + "'><b>" + h.title_html +
+          "</b>" + (h.flags.length ? " <span class='kb-flag'>（需复核）</span>" : "") + "<br>" + h.snippet_html + "</p>").join("")
+      : "暂无相关条目";
   }
 
   // --- rendering --------------------------------------------------------------------------
