@@ -38,8 +38,13 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from asr.audiosocket import AudioSocketServer
+from asr.pool import TranscriptionPool
+from asr.settings import AsrSettings
 from asr.transcript import Event, Final, Partial
 from knowledge_base import SearchHit
+from minhu.services.knowledge_base import SessionScope
+from minhu.settings import Settings
 from pbx import dialplan_names as names
 from pbx.call_model import ModelChange
 from pbx.manager import AmiConnection
@@ -302,3 +307,57 @@ class DesktopTranscriptListener:
                 "transcript": " ".join(f.text for f in finals if f.text),
             },
         )
+
+
+async def serve(
+    settings: Settings,
+    asr_settings: AsrSettings,
+    *,
+    stop: asyncio.Event | None = None,
+    session_scope: SessionScope | None = None,
+    on_ready: Callable[[AudioSocketServer], None] | None = None,
+) -> None:
+    """The live-transcription process (``minhu asr live``): the worker pool with the Vosk model,
+    the AudioSocket server Asterisk streams to, and a knowledge-base index of its own (built from
+    the database, kept current over Redis) for the suggestions. Runs until ``stop`` is set or the
+    task is cancelled; calls in progress are drained on the way out. ``session_scope`` replaces
+    the database sessions, ``on_ready`` is told of the listening server (tests use both)."""
+    from minhu.db.engine import create_engine, create_session_factory
+    from minhu.policy import load_profile
+    from minhu.services.knowledge_base import KbIndex
+    from workorders.clock import SystemClock
+
+    policy = load_profile(settings.policy_profile, settings.policy_overrides)
+    engine = create_engine(settings.database_url)
+    sessions: SessionScope = session_scope or create_session_factory(engine)
+    redis: aioredis.Redis = aioredis.Redis.from_url(settings.redis_url)
+    kb = KbIndex(clock=SystemClock(settings.tz), policy=policy, channel=settings.kb_changes_channel)
+    follower: asyncio.Task[None] | None = None
+    try:
+        await kb.load(sessions)
+        if settings.kb_changes_channel:
+            follower = asyncio.create_task(kb.follow(redis, sessions), name="kb-follow")
+
+        def suggest(text: str) -> Sequence[SearchHit]:
+            return [] if kb.index is None else kb.index.suggest(text, limit=5)
+
+        registry = StreamRegistry(redis, settings.pbx_redis_prefix)
+        listener = DesktopTranscriptListener(
+            registry, desktop_publisher(redis, settings.pbx_redis_prefix), suggest
+        )
+        async with TranscriptionPool.from_settings(asr_settings) as pool:
+            server = AudioSocketServer.from_settings(asr_settings, pool, listener)
+            await server.start()
+            log.info("live transcription: AudioSocket on %s:%s", server.host, server.port)
+            if on_ready is not None:
+                on_ready(server)
+            try:
+                await (stop or asyncio.Event()).wait()
+            finally:
+                await server.stop()
+    finally:
+        if follower is not None:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
+        await redis.aclose()
+        await engine.dispose()

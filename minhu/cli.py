@@ -255,3 +255,36 @@ def dialer_run(
         raise typer.Exit(2)
     asyncio.run(serve_dialer(settings, worker=worker))
     typer.echo("回访外呼已停止 / revisit dialer stopped")
+
+
+asr_app = typer.Typer(
+    help="语音识别：实时转写。 Speech recognition: live transcription.", no_args_is_help=True
+)
+app.add_typer(asr_app, name="asr")
+
+
+@asr_app.command("live")
+def asr_live(ctx: typer.Context) -> None:
+    """启动实时转写进程：加载 Vosk 模型（MINHU_ASR_*），接收 Asterisk 的 AudioSocket 音频，把转写
+    结果与知识库推荐推送到坐席工作台。
+
+    Run live transcription: the Vosk worker pool (MINHU_ASR_MODEL_PATH, MINHU_ASR_WORKERS), the
+    AudioSocket server Asterisk streams to (MINHU_ASR_AUDIOSOCKET_HOST/PORT), partial results and
+    knowledge-base suggestions pushed to the agent's desktop over Redis. Stops on Ctrl-C/SIGTERM.
+    """
+    from agent_desktop.live_transcript import serve as serve_live
+    from asr.settings import AsrSettings
+
+    settings = _settings(ctx)
+    stop = asyncio.Event()
+
+    async def run() -> None:
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await serve_live(settings, AsrSettings(), stop=stop)
+
+    asyncio.run(run())
+    typer.echo("实时转写已停止 / live transcription stopped")

@@ -17,16 +17,9 @@ import pytest
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agent_desktop.live_transcript import (
-    SPY_CHANNEL,
-    DesktopTranscriptListener,
-    StreamRegistry,
-    desktop_publisher,
-)
+from agent_desktop.live_transcript import SPY_CHANNEL, StreamRegistry, serve
 from asr.audiosocket import AudioSocketServer, Kind, encode_frame
-from asr.pool import TranscriptionPool
-from asr.settings import packaged_model_path
-from knowledge_base import SearchHit
+from asr.settings import AsrSettings
 from minhu.settings import Settings
 from pbx.call_model import ChannelChanged
 from pbx.simulator.scenarios import Answers, Scenario
@@ -60,25 +53,30 @@ PENSION = {
 
 
 @contextlib.asynccontextmanager
-async def transcription_server(d: Desk) -> AsyncIterator[tuple[AudioSocketServer, StreamRegistry]]:
-    """The AudioSocket server with the real recognizer, publishing to the desktop bus."""
+async def transcription_process(
+    d: Desk, settings: Settings
+) -> AsyncIterator[tuple[AudioSocketServer, StreamRegistry]]:
+    """``minhu asr live`` (``agent_desktop.live_transcript.serve``) with the real recognizer, on
+    the desk's database and Redis prefix. Its recognizer is held to the words the synthetic
+    test audio contains (see tests/asr/synth.py for why and how well it hears them)."""
+    asr_settings = AsrSettings(_env_file=None, workers=1, queue_chunks=8, audiosocket_port=0)  # type: ignore[call-arg]
+    ready: asyncio.Future[AudioSocketServer] = asyncio.get_running_loop().create_future()
+
+    def on_ready(server: AudioSocketServer) -> None:
+        server.grammar = GRAMMAR
+        ready.set_result(server)
+
+    stop = asyncio.Event()
+    process = asyncio.create_task(
+        serve(settings, asr_settings, stop=stop, session_scope=d.app.state.session_factory, on_ready=on_ready)
+    )
     redis: aioredis.Redis = aioredis.Redis.from_url(REDIS_URL)
-    registry = StreamRegistry(redis, d.runtime.prefix)
-
-    def suggest(text: str) -> list[SearchHit]:
-        index = d.app.state.kb.index
-        return [] if index is None else index.suggest(text, limit=3)
-
-    listener = DesktopTranscriptListener(registry, desktop_publisher(redis, d.runtime.prefix), suggest)
     try:
-        async with TranscriptionPool(packaged_model_path(), workers=1, queue_chunks=8) as pool:
-            server = AudioSocketServer(pool, listener, port=0, grammar=GRAMMAR)
-            await server.start()
-            try:
-                yield server, registry
-            finally:
-                await server.stop()
+        server = await asyncio.wait_for(asyncio.shield(ready), 120)
+        yield server, StreamRegistry(redis, d.runtime.prefix)
     finally:
+        stop.set()
+        await asyncio.wait_for(process, 60)
         await redis.aclose()
 
 
@@ -119,7 +117,7 @@ async def test_given_an_answered_call_when_the_citizen_speaks_then_the_desktop_s
         d.runtime.ami.on_changes(
             lambda changes: seen.update(c.channel.name for c in changes if isinstance(c, ChannelChanged))
         )
-        async with transcription_server(d) as (server, registry):
+        async with transcription_process(d, d.app.state.settings) as (server, registry):
             d.simulator.engine.dial_in(citizen_call(hang_up_at=5000.0))
             answered = await socket.wait_for("call", event="answered")
             linkedid = answered["call"]["linkedid"]
