@@ -11,6 +11,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,8 @@ from tests.asr.conftest import read_pcm
 from tests.asr.synth import GRAMMAR
 from workorders.clock import FixedClock
 
+from ..api.city import PASSWORD
+from .browser_rig import browser_page, sign_in
 from .desk import Desk, desk, eventually
 from .test_desktop_live import citizen_call
 
@@ -97,18 +100,36 @@ async def speak_as_asterisk(port: int, stream_id: str, pcm: bytes) -> None:
     writer.close()
 
 
-async def test_given_an_answered_call_when_the_citizen_speaks_then_the_desktop_shows_words_and_articles(
-    settings: Settings, clock: FixedClock, db_session: AsyncSession
-) -> None:
-    settings = settings.model_copy(
+def live_settings(settings: Settings) -> Settings:
+    return settings.model_copy(
         update={
             "live_transcription": True,
             "redis_url": REDIS_URL,
             "kb_changes_channel": f"minhu-test:{uuid.uuid4().hex[:8]}:kb",
         }
     )
-    scenario = Scenario(destinations=(("PJSIP/1001", Answers(after=1.0, hang_up_after=5000.0)),))
-    async with desk(settings, clock, db_session, scenario=scenario) as d:
+
+
+SCENARIO = Scenario(destinations=(("PJSIP/1001", Answers(after=1.0, hang_up_after=5000.0)),))
+
+
+async def bound_stream(registry: StreamRegistry, linkedid: str) -> str:
+    """The stream id Minhu bound to the call (polled: the leader binds it on the answer)."""
+    found: list[str | None] = [None]
+
+    async def bound() -> bool:
+        found[0] = await registry.stream_of_call(linkedid)
+        return found[0] is not None
+
+    await eventually_async(bound, "stream bound to the answered call")
+    assert found[0] is not None
+    return found[0]
+
+
+async def test_given_an_answered_call_when_the_citizen_speaks_then_the_desktop_shows_words_and_articles(
+    settings: Settings, clock: FixedClock, db_session: AsyncSession
+) -> None:
+    async with desk(live_settings(settings), clock, db_session, scenario=SCENARIO) as d:
         for article in (ELEVATOR, PENSION):
             assert (await d.post("supervisor", "/kb/articles", article)).status_code == 201
         await d.post("agent", "/agent/login", {"interface": "PJSIP/1001"})
@@ -123,15 +144,7 @@ async def test_given_an_answered_call_when_the_citizen_speaks_then_the_desktop_s
             linkedid = answered["call"]["linkedid"]
 
             # Minhu bound a stream to the agent's call and asked Asterisk to spy on the citizen.
-            stream_ids: list[str | None] = [None]
-
-            async def bound() -> bool:
-                stream_ids[0] = await registry.stream_of_call(linkedid)
-                return stream_ids[0] is not None
-
-            await eventually_async(bound, "stream bound to the answered call")
-            stream_id = stream_ids[0]
-            assert stream_id is not None
+            stream_id = await bound_stream(registry, linkedid)
             binding = await registry.lookup(stream_id)
             assert binding is not None and binding.username == "agent"
             citizen = d.runtime.ami.model.channels[linkedid]
@@ -171,3 +184,32 @@ async def eventually_async(predicate: Any, what: str, within: float = 20.0) -> N
         if loop.time() > deadline:
             raise AssertionError(f"{what} not reached within {within} s")
         await asyncio.sleep(0.02)
+
+
+async def test_given_the_desktop_page_when_the_citizen_speaks_then_it_shows_the_transcript_and_suggestions(
+    settings: Settings, clock: FixedClock, db_session: AsyncSession, tmp_path: Path
+) -> None:
+    async with desk(live_settings(settings), clock, db_session, scenario=SCENARIO) as d:
+        for article in (ELEVATOR, PENSION):
+            assert (await d.post("supervisor", "/kb/articles", article)).status_code == 201
+        async with (
+            browser_page(d.base, tmp_path) as page,
+            transcription_process(d, d.app.state.settings) as (server, registry),
+        ):
+            await sign_in(page, "agent", PASSWORD)
+            await page.fill("#interface", "PJSIP/1001")
+            await page.click("#sign-in")
+            await page.wait_for_selector("#agent-state[data-state=available]")
+            d.simulator.engine.dial_in(citizen_call(hang_up_at=5000.0))
+            await page.wait_for_selector("#call.talking")
+            call = d.runtime.hub.tracker.call_of("agent")
+            assert call is not None
+            stream_id = await bound_stream(registry, call.linkedid)
+            _rate, pcm = read_pcm("ko-phrase-8k.wav")  # 아니요 병원 엘리베이터 안녕하세요
+            await speak_as_asterisk(server.port, stream_id, pcm)
+            await page.wait_for_selector("#transcript .transcript-end")
+            shown = await page.inner_text("#transcript")
+            assert "병원" in shown and "엘리베이터" in shown and "通话转写结束" in shown
+            await page.wait_for_selector("#kb-suggestions .kb-suggestion[data-article='KO-01']")
+            assert "医院电梯故障" in await page.inner_text("#kb-suggestions")
+            assert await page.query_selector("#kb-suggestions [data-article='SB-01']") is None
