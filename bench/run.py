@@ -14,6 +14,7 @@ from bench import (
     dialer_bench,
     draft_bench,
     kb_bench,
+    live_transcript_bench,
     screen_pop_bench,
 )
 from bench.results_file import RESULTS, record
@@ -27,6 +28,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, float]]] = {
     "ami": ami_bench.run,
     "dialer": dialer_bench.run,
     "screen_pop": screen_pop_bench.run,
+    "live_transcript": live_transcript_bench.run,
 }
 
 
