@@ -315,6 +315,8 @@ def test_given_addresses_when_read_then_the_place_and_area_are_found(data: Analy
         "湛河区南环路锦华小区": ("锦华小区", "湛河区"),
         "新华区建设路西段": ("建设路", "新华区"),
         "建设路中兴路口": ("建设路", ""),
+        "卫东区东安路街道东安路55号菜市场": ("东安路菜市场", "卫东区"),
+        "湛河区南环路锦华小区3号楼": ("锦华小区", "湛河区"),
     }
     for address, (name, area) in cases.items():
         place = place_of(address, data.places)

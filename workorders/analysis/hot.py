@@ -15,7 +15,10 @@ Trends (趋势)
     months). A trend is *up* when the last share is higher than the first, *down* when lower.
 
 Rising topics (上升较快的主题), clusters (聚集地点) and difficult requests (难点诉求)
-    See :class:`~.settings.AnalysisSettings`. A difficult matter's handling periods: orders sorted
+    See :class:`~.settings.AnalysisSettings`. Clusters group by the place an address names (a road,
+    a community); a difficult *matter* is narrower: the same topic at the same address (spaces
+    ignored; an address that names no place does not count), or from the same citizen's phone
+    when there is no such address. A difficult matter's handling periods: orders sorted
     by registration; the first order opens a period that lasts until its deadline (``due_at``; an
     order never assigned: its class's handling period from registration, on the working-day
     calendar); the next order registered at or after that end opens the next period. It is listed
@@ -135,9 +138,12 @@ class Trend:
 
     @property
     def direction(self) -> str:
-        """``up``, ``down`` or ``flat`` from the first window with requests to the last."""
+        """``up``, ``down`` or ``flat`` from the first window with requests to the last; ``none``
+        when fewer than two windows had requests (nothing to compare)."""
         rates = [s.rate for s in self.shares if s.rate is not None]
-        if len(rates) < 2 or rates[-1] == rates[0]:
+        if len(rates) < 2:
+            return "none"
+        if rates[-1] == rates[0]:
             return "flat"
         return "up" if rates[-1] > rates[0] else "down"
 
@@ -206,6 +212,7 @@ class HotTopicAnalysis:
     categories: ShareSeries  # trailing windows, the report's window last
     topics: ShareSeries
     categories_within: ShareSeries | None  # the window split (None for a day)
+    topics_within: ShareSeries | None
     rising: tuple[RisingTopic, ...]
     clusters: tuple[Cluster, ...]
     difficult: tuple[DifficultMatter, ...]
@@ -299,6 +306,7 @@ def analyse(
     topics = series(trailing, by_topic, topic_order)
     sub = _SUB_KIND.get(window.kind)
     within = series(window.split(sub), by_category, category_order) if sub is not None else None
+    topics_within = series(window.split(sub), by_topic, topic_order) if sub is not None else None
 
     channel_order = {c.value: i for i, c in enumerate(Channel)}
     kind_order = {k.value: i for i, k in enumerate(RequestKind)}
@@ -321,6 +329,7 @@ def analyse(
         categories=categories,
         topics=topics,
         categories_within=within,
+        topics_within=topics_within,
         rising=rising,
         clusters=clusters,
         difficult=difficult,
@@ -413,9 +422,9 @@ def _difficult(
         if not match.hits:  # the fallback topic (其他) is no matter
             continue
         t = match.topic
-        place = place_of(r.address, rules)
-        if place is not None:
-            where = place.label
+        address = "".join(r.address.split())
+        if place_of(address, rules) is not None:
+            where = address
         elif r.citizen_phone:
             where = f"同一诉求人（尾号{r.citizen_phone[-4:]}）"
         else:

@@ -6,8 +6,10 @@ The address is free text written by the intake agent (``卫东区东安路12号�
 
 - the **area** (所属区县): a leading name ending in an area suffix (区, 县, 市), e.g. 卫东区;
 - the **place** (地点): the first named community-like place (小区, 社区, 院, 村, 市场, 公园, ...),
-  cut after the last road suffix before it (南环路锦华小区 → 锦华小区); otherwise the first road
-  (路, 街, 大道, 巷) after the area and street-office prefix (新华区建设路西段 → 建设路).
+  cut after the last road suffix before it (南环路锦华小区 → 锦华小区) unless that leaves a bare
+  common noun, which keeps its road without the number (东安路55号菜市场 → 东安路菜市场);
+  otherwise the first road (路, 街, 大道, 巷) after the area and street-office prefix
+  (新华区建设路西段 → 建设路).
 
 An address with neither gives no place; such orders are not in any cluster.
 """
@@ -72,8 +74,11 @@ def place_of(address: str, rules: PlaceRules) -> Place | None:
         name = m.group(1)
         if (tail := rules.road_tail.match(name)) is not None and tail.end() < len(name) - 1:
             stripped = name[tail.end() :]
-            if not any(stripped == s for s in rules.community_suffixes):
-                name = stripped
+            suffix = max((x for x in rules.community_suffixes if stripped.endswith(x)), key=len)
+            if len(stripped) - len(suffix) >= 2:
+                name = stripped  # 南环路锦华小区 → 锦华小区
+            else:  # a bare common noun keeps its road: 东安路55号菜市场 → 东安路菜市场
+                name = name[: tail.end()].rstrip("0123456789０１２３４５６７８９号") + stripped
         return Place(name, area)
     if (m := rules.road.search(rest)) is not None:
         return Place(m.group(1), area)
