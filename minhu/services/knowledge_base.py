@@ -569,6 +569,12 @@ class KnowledgeBaseService:
             if row.status == EXPIRED:
                 raise Conflict("kb-article-expired", f"知识条目 {article_key} 已失效")
             own = await self._require_may_edit(actor, row.unit_code)
+            if on is not None and on >= self._today():
+                raise BadInput(
+                    "kb-bad-expiry",
+                    f"失效操作立即生效，最后有效日须早于今天（{self._today()}）；"
+                    "将来的失效请修改条目的失效日期（valid_to）",
+                )
             last_day = on or self._today() - timedelta(days=1)
             if row.valid_to is not None and row.valid_to < last_day:
                 last_day = row.valid_to

@@ -228,8 +228,14 @@ async def test_given_an_article_changed_or_expired_then_search_follows_at_once(
         r = await _patch(city, "h_housing", "ZJ-01", {"version": 1, "body": "化粪池满溢由环卫所抽运。"})
         assert r.status_code == 200
         assert await ids("化粪池满了") == ["ZJ-01"]
+        later = await city.post("h_housing", "/kb/articles/ZJ-01/expire", {"version": 2, "on": "2026-10-31"})
+        assert later.status_code == 422 and later.json()["error"] == "kb-bad-expiry"
         r = await city.post("h_housing", "/kb/articles/ZJ-01/expire", {"version": 2, "note": "职能调整"})
         assert r.status_code == 200 and r.json()["status"] == "expired" and "expired" in r.json()["flags"]
+        assert r.json()["valid_to"] == "2026-09-29"  # the day before (the clock's today is 2026-09-30)
+        history = (await city.get("agent", "/kb/articles/ZJ-01/history")).json()["versions"]
+        assert history[-1]["action"] == "expire" and history[-1]["note"] == "职能调整"
+        assert {"field": "status", "old": "active", "new": "expired"} in history[-1]["changes"]
         assert await ids("化粪池满了") == []
         again = await _patch(city, "h_housing", "ZJ-01", {"version": 3, "title": "复活"})
         assert again.status_code == 409 and again.json()["error"] == "kb-article-expired"

@@ -7,7 +7,15 @@ import pytest
 
 from knowledge_base.articles import Article
 from knowledge_base.errors import ArticleFormatError
-from knowledge_base.formats import read_csv, read_json, read_markdown, write_csv, write_json, write_markdown
+from knowledge_base.formats import (
+    parse,
+    read_csv,
+    read_json,
+    read_markdown,
+    write_csv,
+    write_json,
+    write_markdown,
+)
 
 from .kb_dataset import load_base
 
@@ -123,3 +131,62 @@ def test_shipped_knowledge_base_is_realistic_size() -> None:
     base = load_base()
     assert len(base) >= 150
     assert len({a.unit_id for a in base}) >= 15
+
+
+MIXED_MARKDOWN = """---
+id: A-1
+title: 第一条
+unit_id: hrss
+valid_from: 2026-01-01
+---
+正文一
+---
+id: A-2
+title: 坏日期
+unit_id: hrss
+valid_from: 2026-02-30
+---
+正文二
+---
+id: A-3
+colour: red
+title: 不认识的字段
+unit_id: hrss
+valid_from: 2026-01-01
+---
+正文三
+---
+id: A-1
+title: 重复
+unit_id: hrss
+valid_from: 2026-01-01
+---
+正文四
+---
+id: A-4
+title: 第四条
+unit_id: zjj
+valid_from: 2026-01-01
+---
+正文五
+"""
+
+
+def test_given_a_file_with_bad_rows_when_parsed_then_good_rows_are_kept_and_each_bad_one_is_named() -> None:
+    parsed = parse("markdown", MIXED_MARKDOWN)
+    assert [(where, a.id) for where, a in parsed.rows] == [("第1行", "A-1"), ("第30行", "A-4")]
+    problems = [(e.location, e.field) for e in parsed.errors]
+    assert problems == [("第12行 valid_from", "valid_from"), ("第17行", "colour"), ("第23行", "id")]
+    assert "YYYY-MM-DD" in parsed.errors[0].message and "重复" in parsed.errors[2].message
+
+
+def test_given_json_with_a_bad_item_when_parsed_then_the_others_are_kept() -> None:
+    text = '[{"id": "J-1", "title": "甲", "unit_id": "u", "valid_from": "2026-01-01"}, 7,' + (
+        '{"id": "J-2", "title": "", "unit_id": "u", "valid_from": "2026-01-01"},'
+        '{"id": "J-3", "title": "丙", "unit_id": "u", "valid_from": "2026-01-01"}]'
+    )
+    parsed = parse("json", text)
+    assert [a.id for _, a in parsed.rows] == ["J-1", "J-3"]
+    assert [e.location for e in parsed.errors] == ["第2条", "第3条（J-2） 字段 title"]
+    with pytest.raises(ArticleFormatError, match="第1行"):
+        parse("csv", "")
