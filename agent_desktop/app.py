@@ -24,6 +24,7 @@ from . import errors, kb_lifecycle, live_transcript
 from .agents import errors as desktop_errors
 from .agents.runtime import PbxRuntime, RuntimeOptions
 from .routers import agent, auth, calendar, directory, kb, live, orders, pages, supervisor
+from .routers import assessment as assessment_routes
 from .routers import dialer as dialer_routes
 
 log = get_logger(__name__)
@@ -157,6 +158,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         supervisor.router,
         dialer_routes.router,
         kb.router,
+        assessment_routes.router,
     ):
         api.include_router(router)
     app.include_router(api)

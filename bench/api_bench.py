@@ -569,8 +569,11 @@ ORDER BY ts
 """
 
 
-async def _load_orders(url: URL, city: City, orders: int, now: datetime) -> None:
-    counts = _day_counts(orders, now)
+async def _load_orders(
+    url: URL, city: City, orders: int, now: datetime, counts: list[tuple[date, int]] | None = None
+) -> None:
+    """Load ``orders`` orders over the year before ``now``, or as many per day as ``counts`` says."""
+    counts = counts if counts is not None else _day_counts(orders, now)
     today = now.astimezone(SH).date()
     fraction_today = _day_fraction(now)
     total = sum(w for _c, w in CHANNEL_WEIGHTS)
@@ -651,7 +654,9 @@ async def _load_orders(url: URL, city: City, orders: int, now: datetime) -> None
         await conn.close()
 
 
-async def _prepare(url: URL, orders: int, now: datetime) -> City:
+async def _prepare(
+    url: URL, orders: int, now: datetime, counts: list[tuple[date, int]] | None = None
+) -> City:
     if os.environ.get("MINHU_BENCH_KEEP_DB"):
         kept = await _existing_city(url, orders)
         if kept is not None:
@@ -667,7 +672,7 @@ async def _prepare(url: URL, orders: int, now: datetime) -> City:
     finally:
         await conn.close()
     _say(f"loading {orders:,} work orders ({len(city.unit_ids)} units)")
-    await _load_orders(url, city, orders, now)
+    await _load_orders(url, city, orders, now, counts)
     _say(f"database ready in {time.perf_counter() - t0:.0f}s")
     return city
 

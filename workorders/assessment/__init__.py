@@ -15,8 +15,28 @@ Numbers: fractions of integers, never floats; shown with :func:`present` (ROUND_
 only at presentation. A rate with an empty denominator is ``None``, not 0 and not 1.
 """
 
-from .indicators import UnitAssessment, assess_units, latest_result
-from .monthly import AnnualResult, AnnualUnitResult, MonthlyAssessment, annual_result, assess_month
+from .explain import counted, explain
+from .facts import OrderFacts, ReturnFact, contacted, latest_result, order_facts
+from .indicators import (
+    ASSIGNED_BIT,
+    MEMBERSHIP_KEYS,
+    MembershipBits,
+    UnitAssessment,
+    assess_units,
+    check_in_due,
+    denominator_bit,
+    membership_bits,
+    numerator_bit,
+    unit_assessment,
+)
+from .monthly import (
+    AnnualResult,
+    AnnualUnitResult,
+    MonthlyAssessment,
+    annual_result,
+    assess_month,
+    rank_month,
+)
 from .ranking import (
     Escalation,
     GroupRanking,
@@ -31,7 +51,9 @@ from .settings import DEFAULT_SETTINGS, AssessmentSettings, EmptyIndicator
 from .values import AssessmentPeriod, Indicator, IndicatorKey, Month, UnitInfo, present
 
 __all__ = [
+    "ASSIGNED_BIT",
     "DEFAULT_SETTINGS",
+    "MEMBERSHIP_KEYS",
     "AnnualResult",
     "AnnualUnitResult",
     "AssessmentPeriod",
@@ -42,20 +64,33 @@ __all__ = [
     "Indicator",
     "IndicatorKey",
     "InterviewTrigger",
+    "MembershipBits",
     "Month",
     "MonthlyAssessment",
+    "OrderFacts",
     "RankedUnit",
+    "ReturnFact",
     "ScoreBreakdown",
     "UnitAssessment",
     "UnitInfo",
     "annual_result",
     "assess_month",
     "assess_units",
+    "check_in_due",
+    "contacted",
+    "counted",
+    "denominator_bit",
     "escalations",
+    "explain",
     "interview_triggers",
     "latest_result",
+    "membership_bits",
+    "numerator_bit",
+    "order_facts",
     "present",
     "rank_group",
+    "rank_month",
     "total_score",
+    "unit_assessment",
     "weights_of",
 ]

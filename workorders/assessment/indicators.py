@@ -43,25 +43,48 @@ Order numbers are listed in the order the orders were given (no sort, for speed 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from itertools import compress
 from types import MappingProxyType
+from typing import NamedTuple
 
 from workorders.calendar import WorkingCalendar
-from workorders.enums import ContactPurpose, ExtensionStatus, OrderState, Satisfaction
+from workorders.enums import Satisfaction
 from workorders.errors import InvalidInput, PolicyError
 from workorders.model import WorkOrder
 from workorders.periods import PeriodUnit, period_end, require_aware
 from workorders.policy import PolicyProfile
 
+from .facts import OrderFacts, order_facts
 from .scoring import ScoreBreakdown, total_score
 from .settings import DEFAULT_SETTINGS, AssessmentSettings
 from .values import AssessmentPeriod, Indicator, IndicatorKey, UnitInfo, present
 
 _SATISFIED = frozenset({Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED})
+
+
+# -- membership: which of a unit's indicators an order is counted in, as one integer ------------
+#
+# Bit i (i = position of the key in ``MEMBERSHIP_KEYS``) set: in that indicator's denominator;
+# bit i + len(MEMBERSHIP_KEYS): in its numerator; bit 2 × len(MEMBERSHIP_KEYS): one of the unit's
+# assigned orders. A store keeps a unit's orders and their flags, and rebuilds the unit's
+# indicators from them with :func:`unit_assessment` (what a unit contests is what was counted).
+MEMBERSHIP_KEYS: tuple[IndicatorKey, ...] = tuple(IndicatorKey)
+_N = len(MEMBERSHIP_KEYS)
+ASSIGNED_BIT = 1 << (2 * _N)
+
+
+def denominator_bit(key: IndicatorKey) -> int:
+    return 1 << MEMBERSHIP_KEYS.index(key)
+
+
+def numerator_bit(key: IndicatorKey) -> int:
+    return 1 << (MEMBERSHIP_KEYS.index(key) + _N)
 
 
 @dataclass(frozen=True)
@@ -74,6 +97,10 @@ class UnitAssessment:
     orders: tuple[str, ...]  # the unit's assigned orders
     indicators: Mapping[IndicatorKey, Indicator]
     score: ScoreBreakdown | None  # None: nothing to assess (no order at all)
+    # Every order counted anywhere for the unit (assigned, or returned by it) and its membership
+    # flags (see ``MEMBERSHIP_KEYS``), in the order the orders were given.
+    members: tuple[str, ...] = ()
+    flags: tuple[int, ...] = ()
 
     def __getitem__(self, key: IndicatorKey) -> Indicator:
         """The drill-down: ``assessment[IndicatorKey.REPLY_RATE].denominator``."""
@@ -87,32 +114,104 @@ class UnitAssessment:
         return None if self.score is None else present(self.score.total, places)
 
 
-class _Tally:
-    __slots__ = ("den", "num")
+def unit_assessment(
+    unit: UnitInfo,
+    period: AssessmentPeriod,
+    as_of: datetime,
+    members: Sequence[str],
+    flags: Sequence[int],
+    weights: Mapping[str, Decimal],
+    settings: AssessmentSettings = DEFAULT_SETTINGS,
+) -> UnitAssessment:
+    """A unit's indicators and score from its orders' membership flags (computed by
+    :func:`assess_units` or by a store's own query, or read back from a stored month)."""
+    if len(members) != len(flags):
+        raise InvalidInput("bad-membership", "考核明细的工单与标记数量不一致")
+    members, flags = tuple(members), tuple(flags)
+    by_value = Counter(flags)  # few distinct values: counting is cheap however many orders
+    indicators: dict[IndicatorKey, Indicator] = {}
+    for i, key in enumerate(MEMBERSHIP_KEYS):
+        den_bit, num_bit = 1 << i, 1 << (i + _N)
+        indicators[key] = Indicator.of_members(
+            key,
+            members,
+            flags,
+            num_bit=num_bit,
+            den_bit=den_bit,
+            count=sum(n for value, n in by_value.items() if value & num_bit),
+            base=sum(n for value, n in by_value.items() if value & den_bit),
+        )
+    view = MappingProxyType(indicators)
+    score = total_score(view, weights, settings) if members else None
+    assigned = tuple(compress(members, map(ASSIGNED_BIT.__and__, flags)))
+    return UnitAssessment(unit, period, as_of, assigned, view, score, members, flags)
 
-    def __init__(self) -> None:
-        self.num: list[str] = []
-        self.den: list[str] = []
 
-    def add(self, number: str, hit: bool) -> None:
-        self.den.append(number)
-        if hit:
-            self.num.append(number)
+class MembershipBits(NamedTuple):
+    """The flags an order gets (see ``MEMBERSHIP_KEYS``), for a store that computes them itself."""
+
+    assigned_base: int  # every assigned order: assigned, and in these denominators
+    returned_only: int  # returned by a unit that does not lead it in the period
+    returns_num: int
+    check_den: int
+    check_num: int
+    contact_den: int
+    contact_num: int
+    on_time_den: int
+    on_time_num: int
+    closed_num: int
+    reply_num: int
+    sat_den: int
+    sat_num: int
+    first_den: int
+    first_num: int
+    extended_num: int
+    rehandled_num: int
 
 
-def latest_result(order: WorkOrder) -> Satisfaction | None:
-    """The order's latest revisit result (see the module docstring)."""
-    if order.satisfaction is not None:
-        return order.satisfaction
-    for attempt in reversed(order.revisit_attempts):
-        if attempt.satisfaction is not None:
-            return attempt.satisfaction
-    return None
+def membership_bits() -> MembershipBits:
+    k = IndicatorKey
+    base = ASSIGNED_BIT
+    for key in (k.RETURNS, k.COMPLETION_RATE, k.REPLY_RATE, k.EXTENSIONS, k.REHANDLED):
+        base |= denominator_bit(key)
+    return MembershipBits(
+        assigned_base=base,
+        returned_only=denominator_bit(k.RETURNS) | numerator_bit(k.RETURNS),
+        returns_num=numerator_bit(k.RETURNS),
+        check_den=denominator_bit(k.CHECK_IN_ON_TIME),
+        check_num=numerator_bit(k.CHECK_IN_ON_TIME),
+        contact_den=denominator_bit(k.CITIZEN_CONTACTED),
+        contact_num=numerator_bit(k.CITIZEN_CONTACTED),
+        on_time_den=denominator_bit(k.ON_TIME_COMPLETION),
+        on_time_num=numerator_bit(k.ON_TIME_COMPLETION),
+        closed_num=numerator_bit(k.COMPLETION_RATE),
+        reply_num=numerator_bit(k.REPLY_RATE),
+        sat_den=denominator_bit(k.SATISFACTION_RATE),
+        sat_num=numerator_bit(k.SATISFACTION_RATE),
+        first_den=denominator_bit(k.FIRST_TIME_RESOLUTION),
+        first_num=numerator_bit(k.FIRST_TIME_RESOLUTION),
+        extended_num=numerator_bit(k.EXTENSIONS),
+        rehandled_num=numerator_bit(k.REHANDLED),
+    )
+
+
+def check_in_due(
+    assigned_at: datetime,
+    policy: PolicyProfile,
+    settings: AssessmentSettings = DEFAULT_SETTINGS,
+    calendar: WorkingCalendar | None = None,
+) -> datetime:
+    """The end of the check-in period (查收时限) of an order assigned at ``assigned_at``."""
+    if settings.check_in_period.unit is PeriodUnit.WORKING_DAYS:
+        if calendar is None:
+            raise PolicyError("assessment-calendar-required", "以工作日计的查收时限需要工作日历")
+        return period_end(assigned_at, settings.check_in_period, calendar, policy.tz).due_at
+    return assigned_at + timedelta(hours=settings.check_in_period.amount)
 
 
 def assess_units(
     units: Sequence[UnitInfo],
-    orders: Iterable[WorkOrder],
+    orders: Iterable[WorkOrder | OrderFacts],
     period: AssessmentPeriod,
     *,
     as_of: datetime,
@@ -122,88 +221,92 @@ def assess_units(
 ) -> dict[str, UnitAssessment]:
     """Every unit's indicators and score for ``period``, as the orders stood at ``as_of``.
 
-    ``as_of`` is the moment the order values were read (the snapshot), used only to tell orders
-    still within a period (left out) from those past it (counted as late). Orders led by units not
-    in ``units`` are ignored; a unit without orders gets empty indicators and no score.
+    ``orders`` are work orders or their :class:`~.facts.OrderFacts` (what a store computes for a
+    large month). ``as_of`` is the moment the order values were read (the snapshot), used only to
+    tell orders still within a period (left out) from those past it (counted as late). Orders led
+    by units not in ``units`` are ignored; a unit without orders gets empty indicators and no score.
     """
     require_aware(as_of, "as_of")
     if settings.check_in_period.unit is PeriodUnit.WORKING_DAYS and calendar is None:
         raise PolicyError("assessment-calendar-required", "以工作日计的查收时限需要工作日历")
+    hours_period = settings.check_in_period.unit is PeriodUnit.HOURS
     check_in_hours = timedelta(hours=settings.check_in_period.amount)
     by_id = {u.unit_id: u for u in units}
     if len(by_id) != len(units):
         raise InvalidInput("duplicate-unit", "考核单位重复")
-    tallies = {uid: {key: _Tally() for key in IndicatorKey} for uid in by_id}
-    assigned: dict[str, list[str]] = {uid: [] for uid in by_id}
+    members: dict[str, list[str]] = {uid: [] for uid in by_id}
+    flags: dict[str, list[int]] = {uid: [] for uid in by_id}
     seen: set[str] = set()
     satisfied = _SATISFIED | (
         {Satisfaction.DEEMED_SATISFIED} if policy.deemed_satisfied_counts_as_satisfied else set()
     )
     rated = satisfied | {Satisfaction.DISSATISFIED}
-    required = frozenset(policy.required_contacts)
+    required = tuple(policy.required_contacts)
+    start, end = period.start, period.end
+    b = membership_bits()
+    assigned_base, returned_only, returns_num = b.assigned_base, b.returned_only, b.returns_num
+    check_den, check_num, contact_den, contact_num = b.check_den, b.check_num, b.contact_den, b.contact_num
+    on_time_den, on_time_num, closed_num, reply_num = b.on_time_den, b.on_time_num, b.closed_num, b.reply_num
+    sat_den, sat_num, first_den, first_num = b.sat_den, b.sat_num, b.first_den, b.first_num
+    extended_num, rehandled_num = b.extended_num, b.rehandled_num
 
-    for order in orders:
-        if order.number in seen:
-            raise InvalidInput("duplicate-order", f"工单{order.number}重复出现", number=order.number)
-        seen.add(order.number)
-        number = order.number
-        returners = {r.unit_id for r in order.returns if r.unit_id in tallies and r.returned_at in period}
-        for uid in returners:
-            tallies[uid][IndicatorKey.RETURNS].add(number, True)
-        lead, assigned_at = order.lead_unit_id, order.assigned_at
-        if lead is None or assigned_at is None or lead not in tallies or assigned_at not in period:
+    for item in orders:
+        f = item if isinstance(item, OrderFacts) else order_facts(item, required)
+        number = f.number
+        if number in seen:
+            raise InvalidInput("duplicate-order", f"工单{number}重复出现", number=number)
+        seen.add(number)
+        lead, assigned_at = f.lead_unit_id, f.assigned_at
+        led = lead is not None and assigned_at is not None and lead in members and start <= assigned_at < end
+        m = assigned_base
+        if f.returns:
+            for uid in {
+                r.unit_id for r in f.returns if r.unit_id in members and start <= r.returned_at < end
+            }:
+                if led and uid == lead:
+                    m |= returns_num
+                else:
+                    members[uid].append(number)
+                    flags[uid].append(returned_only)
+        if not led:
             continue
-        unit_tallies = tallies[lead]
-        assigned[lead].append(number)
-        if lead not in returners:
-            unit_tallies[IndicatorKey.RETURNS].add(number, False)
-        if calendar is not None and settings.check_in_period.unit is PeriodUnit.WORKING_DAYS:
-            check_in_due = period_end(assigned_at, settings.check_in_period, calendar, policy.tz).due_at
-        else:
-            check_in_due = assigned_at + check_in_hours
-        if order.checked_in_at is not None:
-            unit_tallies[IndicatorKey.CHECK_IN_ON_TIME].add(number, order.checked_in_at <= check_in_due)
-        elif as_of > check_in_due:
-            unit_tallies[IndicatorKey.CHECK_IN_ON_TIME].add(number, False)
-        replied = bool(order.replies)
+        assert lead is not None and assigned_at is not None
+        due = (
+            assigned_at + check_in_hours
+            if hours_period
+            else check_in_due(assigned_at, policy, settings, calendar)
+        )
+        checked_in_at = f.checked_in_at
+        if checked_in_at is not None:
+            m |= check_num | check_den if checked_in_at <= due else check_den
+        elif as_of > due:
+            m |= check_den
+        replied = f.replied
         if replied:
-            unit_tallies[IndicatorKey.CITIZEN_CONTACTED].add(number, _contacted(order, required))
-        overdue = order.is_overdue(as_of)
+            m |= reply_num | contact_num | contact_den if f.contacted else reply_num | contact_den
+        overdue = f.handling and f.due_at is not None and as_of > f.due_at
         if replied or overdue:
-            late = overdue or any(r.late for r in order.replies)
-            unit_tallies[IndicatorKey.ON_TIME_COMPLETION].add(number, not late)
-        closed = order.state is OrderState.CLOSED
-        unit_tallies[IndicatorKey.COMPLETION_RATE].add(number, closed)
-        unit_tallies[IndicatorKey.REPLY_RATE].add(number, replied)
-        result = latest_result(order)
+            m |= on_time_den if overdue or f.reply_late else on_time_den | on_time_num
+        closed = f.closed
+        if closed:
+            m |= closed_num
+        result = f.result
         if result in rated:
-            ok = result in satisfied
-            unit_tallies[IndicatorKey.SATISFACTION_RATE].add(number, ok)
-            unit_tallies[IndicatorKey.FIRST_TIME_RESOLUTION].add(
-                number, ok and closed and order.handling_round == 0
-            )
-        unit_tallies[IndicatorKey.EXTENSIONS].add(
-            number, any(e.status is ExtensionStatus.APPROVED for e in order.extensions)
+            m |= sat_den | first_den
+            if result in satisfied:
+                m |= sat_num
+                if closed and f.handling_round == 0:
+                    m |= first_num
+        if f.extended:
+            m |= extended_num
+        if f.handling_round > 0:
+            m |= rehandled_num
+        members[lead].append(number)
+        flags[lead].append(m)
+
+    return {
+        uid: unit_assessment(
+            unit, period, as_of, members[uid], flags[uid], policy.indicator_weights, settings
         )
-        unit_tallies[IndicatorKey.REHANDLED].add(number, order.handling_round > 0)
-
-    out: dict[str, UnitAssessment] = {}
-    for uid, unit in by_id.items():
-        indicators = MappingProxyType(
-            {key: Indicator(key, tuple(t.num), tuple(t.den)) for key, t in tallies[uid].items()}
-        )
-        has_orders = bool(assigned[uid]) or bool(indicators[IndicatorKey.RETURNS].denominator)
-        score = total_score(indicators, policy.indicator_weights, settings) if has_orders else None
-        out[uid] = UnitAssessment(unit, period, as_of, tuple(assigned[uid]), indicators, score)
-    return out
-
-
-def _contacted(order: WorkOrder, required: frozenset[ContactPurpose]) -> bool:
-    for reply in order.replies:
-        purposes = {c.purpose for c in order.contacts if c.round == reply.round and c.at <= reply.at}
-        if required:
-            if not required <= purposes:
-                return False
-        elif not purposes:
-            return False
-    return True
+        for uid, unit in by_id.items()
+    }

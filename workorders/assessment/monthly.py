@@ -24,6 +24,7 @@ from workorders.errors import InvalidInput
 from workorders.model import WorkOrder
 from workorders.policy import PolicyProfile
 
+from .facts import OrderFacts
 from .indicators import UnitAssessment, assess_units
 from .ranking import (
     Escalation,
@@ -56,7 +57,7 @@ class MonthlyAssessment:
 def assess_month(
     month: Month,
     units: Sequence[UnitInfo],
-    orders: Iterable[WorkOrder],
+    orders: Iterable[WorkOrder | OrderFacts],
     *,
     as_of: datetime,
     policy: PolicyProfile,
@@ -78,6 +79,23 @@ def assess_month(
         settings=settings,
         calendar=calendar,
     )
+    return rank_month(
+        month, units, assessed, policy=policy, interview_history=interview_history, settings=settings
+    )
+
+
+def rank_month(
+    month: Month,
+    units: Sequence[UnitInfo],
+    assessed: Mapping[str, UnitAssessment],
+    *,
+    policy: PolicyProfile,
+    interview_history: Mapping[str, Iterable[Month]] | None = None,
+    settings: AssessmentSettings = DEFAULT_SETTINGS,
+) -> MonthlyAssessment:
+    """The ranking, interviews and escalations of ``month`` for units already assessed (by
+    :func:`~.indicators.assess_units`, or :func:`~.indicators.unit_assessment` from flags a store
+    computed)."""
     rankings = {
         group: rank_group(group, {u.unit_id: assessed[u.unit_id].total for u in units if u.group is group})
         for group in AssessmentGroup
@@ -88,7 +106,7 @@ def assess_month(
     interviewed = {t.unit_id for t in triggers}
     due = escalations(month, interviewed, interview_history or {}, policy.escalation_rules, settings)
     return MonthlyAssessment(
-        month, MappingProxyType(assessed), MappingProxyType(rankings), tuple(triggers), due
+        month, MappingProxyType(dict(assessed)), MappingProxyType(rankings), tuple(triggers), due
     )
 
 

@@ -7,11 +7,13 @@ Rounding happens only when a figure is shown (:func:`present`): ``ROUND_HALF_UP`
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from itertools import compress
 from zoneinfo import ZoneInfo
 
 from workorders.enums import AssessmentGroup
@@ -127,38 +129,96 @@ _LABELS_ZH = {
 }
 
 
-@dataclass(frozen=True, slots=True)
 class Indicator:
     """One indicator of one unit: the orders behind its numerator and its denominator.
 
     The numerator's orders are always among the denominator's. ``rate`` is ``None`` when the
     denominator is empty (nothing to judge — never 0 % and never 100 %); how the total score
     treats such an indicator is :attr:`AssessmentSettings.empty_indicator`.
+
+    Immutable. Built from the two lists of order numbers, or (:meth:`of_members`) from a unit's
+    orders and their membership flags with the counts known: then the lists are drawn from the
+    flags on first use only, so that a month of a million orders is scored without building
+    twenty lists per unit.
     """
 
-    key: IndicatorKey
-    numerator: tuple[str, ...]
-    denominator: tuple[str, ...]
+    __slots__ = (
+        "_denominator",
+        "_flags",
+        "_members",
+        "_numerator",
+        "base",
+        "count",
+        "den_bit",
+        "key",
+        "num_bit",
+    )
+
+    def __init__(self, key: IndicatorKey, numerator: Sequence[str], denominator: Sequence[str]) -> None:
+        self.key = key
+        self._numerator: tuple[str, ...] | None = tuple(numerator)
+        self._denominator: tuple[str, ...] | None = tuple(denominator)
+        self.count = len(self._numerator)  # the numerator as a count (退回件数, 延期件数, ...)
+        self.base = len(self._denominator)
+        self._members: tuple[str, ...] = ()
+        self._flags: tuple[int, ...] = ()
+        self.num_bit = self.den_bit = 0
+
+    @classmethod
+    def of_members(
+        cls,
+        key: IndicatorKey,
+        members: tuple[str, ...],
+        flags: tuple[int, ...],
+        *,
+        num_bit: int,
+        den_bit: int,
+        count: int,
+        base: int,
+    ) -> Indicator:
+        """The indicator whose numerator is the ``members`` with ``num_bit`` set in their flags and
+        whose denominator those with ``den_bit`` (``count`` and ``base`` of them)."""
+        self = cls.__new__(cls)
+        self.key = key
+        self._numerator = self._denominator = None
+        self.count, self.base = count, base
+        self._members, self._flags = members, flags
+        self.num_bit, self.den_bit = num_bit, den_bit
+        return self
 
     @property
-    def count(self) -> int:
-        """The numerator as a count (退回件数, 延期件数, 重办件数, ...)."""
-        return len(self.numerator)
+    def numerator(self) -> tuple[str, ...]:
+        if self._numerator is None:
+            self._numerator = tuple(compress(self._members, map(self.num_bit.__and__, self._flags)))
+        return self._numerator
 
     @property
-    def base(self) -> int:
-        return len(self.denominator)
+    def denominator(self) -> tuple[str, ...]:
+        if self._denominator is None:
+            self._denominator = tuple(compress(self._members, map(self.den_bit.__and__, self._flags)))
+        return self._denominator
 
     @property
     def rate(self) -> Fraction | None:
-        if not self.denominator:
+        if not self.base:
             return None
-        return Fraction(len(self.numerator), len(self.denominator))
+        return Fraction(self.count, self.base)
 
     def percent(self, places: int = 2) -> Decimal | None:
         """The rate in per cent for display (ROUND_HALF_UP)."""
         rate = self.rate
         return None if rate is None else present(rate * 100, places)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Indicator):
+            return NotImplemented
+        return (self.key, self.numerator, self.denominator) == (other.key, other.numerator, other.denominator)
+
+    def __hash__(self) -> int:
+        return hash((self.key, self.count, self.base))
+
+    def __repr__(self) -> str:
+        return f"Indicator({self.key.value}, {self.count}/{self.base})"
 
 
 def present(value: Fraction, places: int = 2) -> Decimal:
