@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from minhu.logging import configure_logging
+from minhu.reports.cli import report_app
 from minhu.settings import Settings
 from workorders.enums import Role
 from workorders.errors import DomainError
@@ -38,6 +39,7 @@ dialer_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(dialer_app, name="dialer")
+app.add_typer(report_app, name="report")
 
 
 def _settings(ctx: typer.Context) -> Settings:

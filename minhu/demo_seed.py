@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from minhu.db.mapping import unit_key
 from minhu.db.repositories.directory import UnitRepository
 from minhu.db.repositories.orders import OrderFilter
+from minhu.demo_bulletin import seed_last_month
 from minhu.services.calendar import CalendarProvider
 from minhu.services.directory import DirectoryService, actor_of
 from minhu.services.workorders import WorkOrderService
@@ -131,6 +132,8 @@ async def seed_demo(
             )
             actors[username] = actor_of(user)
         builder = _OrderBuilder(session, clock, policy, codes, actors)
+        # The last full month, for a meaningful monthly bulletin (``minhu report monthly``).
+        await seed_last_month(session, builder.service, clock, codes, actors, now)
         counts = await builder.build_all(now)
         return SeedReport(created=True, units=len(UNITS), users=_user_list(), orders=counts)
 

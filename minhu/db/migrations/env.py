@@ -12,7 +12,13 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from minhu.db import assessment_models, dialer_models, kb_models, models  # noqa: F401  (registers the tables)
+from minhu.db import (  # noqa: F401  (registers the tables)
+    assessment_models,
+    dialer_models,
+    kb_models,
+    models,
+    report_models,
+)
 from minhu.db.base import Base
 from minhu.db.engine import create_engine
 from minhu.db.migrate import include_object_for
