@@ -10,6 +10,7 @@ from bench import (
     ami_bench,
     api_bench,
     asr_bench,
+    assessment_bench,
     deadline_bench,
     dialer_bench,
     draft_bench,
@@ -28,6 +29,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, float]]] = {
     "ami": ami_bench.run,
     "dialer": dialer_bench.run,
     "screen_pop": screen_pop_bench.run,
+    "assessment": assessment_bench.run,
     "live_transcript": live_transcript_bench.run,
 }
 

@@ -23,8 +23,10 @@ Large months
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 
 from sqlalchemy import func, select
@@ -74,7 +76,13 @@ SETTINGS = DEFAULT_SETTINGS  # the conventions the profile does not hold yet (As
 
 
 def _policy(settings: Settings) -> PolicyProfile:
-    return load_profile(settings.policy_profile, settings.policy_overrides)
+    return _profile(settings.policy_profile, json.dumps(settings.policy_overrides, sort_keys=True))
+
+
+@lru_cache(maxsize=16)
+def _profile(name: str, overrides: str) -> PolicyProfile:
+    """Profiles are read from their files once per process (the drill-down is asked often)."""
+    return load_profile(name, json.loads(overrides))
 
 
 def _ended(month: Month, now: datetime, policy: PolicyProfile) -> bool:
@@ -388,22 +396,19 @@ async def drill_down(
     visible_unit(actor, unit_id)
     policy = _policy(settings)
     store = AssessmentStore(session)
-    stored = await store.unit(month, unit_id)
-    info = None if stored is not None else await store.info(month)
-    if stored is not None:
-        unit, members, flags = stored.unit, stored.members, stored.flags
-        stored_info = await store.info(month)
-        assert stored_info is not None
-        as_of, is_stored = stored_info.as_of, True
-    else:
+    info = await store.info(month)
+    if info is None:  # not stored yet: computed (and stored if the month has ended)
         assessment = await monthly_assessment(session, settings, month, clock=clock)
-        key = unit_key(unit_id)
-        if key not in assessment.units:
-            raise NotFound("unknown-unit", f"{month}的考核中没有单位{unit_id}", unit_id=unit_id)
-        ua = assessment.units[key]
-        unit, members, flags = ua.unit, list(ua.members), list(ua.flags)
-        again = await store.info(month) if info is None else info
-        as_of, is_stored = (again.as_of, True) if again is not None else (ua.as_of, False)
+        info = await store.info(month)
+        ua = assessment.units.get(unit_key(unit_id))
+        if ua is None:
+            raise NotFound("unknown-unit", f"{month}的考核中没有编号为{unit_id}的单位", unit_id=unit_id)
+        unit, members, flags, as_of = ua.unit, list(ua.members), list(ua.flags), ua.as_of
+    else:
+        stored = await store.unit(month, unit_id)
+        if stored is None:
+            raise NotFound("unknown-unit", f"{month}的考核中没有编号为{unit_id}的单位", unit_id=unit_id)
+        unit, members, flags, as_of = stored.unit, stored.members, stored.flags, info.as_of
     den_bit, num_bit = denominator_bit(indicator), numerator_bit(indicator)
     count = sum(1 for f in flags if f & num_bit)
     bit = num_bit if part == "numerator" else den_bit
@@ -454,7 +459,7 @@ async def drill_down(
         part=part,
         count=count,
         base=sum(1 for f in flags if f & den_bit),
-        stored=is_stored,
+        stored=info is not None,
         as_of=as_of,
         total=len(chosen),
         offset=offset,

@@ -26,6 +26,7 @@ from .indicators import (
     check_in_due,
     denominator_bit,
     membership_bits,
+    memberships,
     numerator_bit,
     unit_assessment,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "interview_triggers",
     "latest_result",
     "membership_bits",
+    "memberships",
     "numerator_bit",
     "order_facts",
     "present",

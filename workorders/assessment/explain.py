@@ -16,7 +16,7 @@ from workorders.model import WorkOrder
 from workorders.policy import PolicyProfile
 
 from .facts import OrderFacts, order_facts
-from .indicators import assess_units, check_in_due
+from .indicators import check_in_due, denominator_bit, memberships, numerator_bit
 from .settings import DEFAULT_SETTINGS, AssessmentSettings
 from .values import AssessmentPeriod, IndicatorKey, UnitInfo
 
@@ -66,11 +66,11 @@ def counted(
     calendar: WorkingCalendar | None = None,
 ) -> tuple[bool, bool]:
     """(in the denominator, in the numerator) of ``unit``'s ``key`` for this order alone."""
-    one = assess_units(
+    _, flags = memberships(
         [unit], [order], period, as_of=as_of, policy=policy, settings=settings, calendar=calendar
     )
-    indicator = one[unit.unit_id][key]
-    return order.number in indicator.denominator, order.number in indicator.numerator
+    value = flags[unit.unit_id][0] if flags[unit.unit_id] else 0
+    return bool(value & denominator_bit(key)), bool(value & numerator_bit(key))
 
 
 def explain(

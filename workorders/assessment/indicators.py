@@ -226,6 +226,29 @@ def assess_units(
     tell orders still within a period (left out) from those past it (counted as late). Orders led
     by units not in ``units`` are ignored; a unit without orders gets empty indicators and no score.
     """
+    members, flags = memberships(
+        units, orders, period, as_of=as_of, policy=policy, settings=settings, calendar=calendar
+    )
+    return {
+        uid: unit_assessment(
+            unit, period, as_of, members[uid], flags[uid], policy.indicator_weights, settings
+        )
+        for uid, unit in ((u.unit_id, u) for u in units)
+    }
+
+
+def memberships(
+    units: Sequence[UnitInfo],
+    orders: Iterable[WorkOrder | OrderFacts],
+    period: AssessmentPeriod,
+    *,
+    as_of: datetime,
+    policy: PolicyProfile,
+    settings: AssessmentSettings = DEFAULT_SETTINGS,
+    calendar: WorkingCalendar | None = None,
+) -> tuple[dict[str, list[str]], dict[str, list[int]]]:
+    """Per unit, the orders counted for it (in the order given) and their membership flags: the
+    definition of every indicator (module docstring), applied order by order."""
     require_aware(as_of, "as_of")
     if settings.check_in_period.unit is PeriodUnit.WORKING_DAYS and calendar is None:
         raise PolicyError("assessment-calendar-required", "以工作日计的查收时限需要工作日历")
@@ -304,9 +327,4 @@ def assess_units(
         members[lead].append(number)
         flags[lead].append(m)
 
-    return {
-        uid: unit_assessment(
-            unit, period, as_of, members[uid], flags[uid], policy.indicator_weights, settings
-        )
-        for uid, unit in by_id.items()
-    }
+    return members, flags
