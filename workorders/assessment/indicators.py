@@ -39,6 +39,15 @@ What each indicator counts (numerator ⊆ denominator; both keep the order numbe
     ``rehandled`` 重办率: assigned orders re-handled at least once / assigned.
 
 Order numbers are listed in the order the orders were given (no sort, for speed on large months).
+
+Membership flags
+    :func:`memberships` applies these definitions order by order and records, for each unit, every
+    order counted for it with one integer of flags: which denominators and numerators it is in
+    and whether it is one of the unit's assigned orders (layout: ``MEMBERSHIP_KEYS``). The
+    indicators and the score are built from the flags alone (:func:`unit_assessment`), so a store
+    may keep a month as its members and flags and rebuild exactly what was published, and a
+    database may compute the flags of a million orders itself (:func:`membership_bits`) as long
+    as it gives the same flags as :func:`memberships`.
 """
 
 from __future__ import annotations
