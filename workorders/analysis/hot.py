@@ -27,6 +27,7 @@ Rising topics (上升较快的主题), clusters (聚集地点) and difficult req
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -258,10 +259,16 @@ def analyse(
             match = cache[r.content] = classifier.classify(r.content)
         return match
 
-    def day(r: RequestRecord) -> date:
-        return r.registered_at.astimezone(tz).date()
+    days = [r.registered_at.astimezone(tz).date() for r in rows]  # sorted, as the rows are
+    day_of = {r.number: d for r, d in zip(rows, days, strict=True)}
 
-    inside = [r for r in rows if window.contains(day(r))]
+    def day(r: RequestRecord) -> date:
+        return day_of[r.number]
+
+    def span(w: Window) -> Sequence[RequestRecord]:
+        return rows[bisect_left(days, w.start) : bisect_left(days, w.end)]
+
+    inside = list(span(window))
     accepted = [r for r in inside if r.accepted]
     category_order = {c: i for i, c in enumerate(classifier.dictionary.categories)}
     topic_order = {
@@ -270,13 +277,14 @@ def analyse(
 
     def table(
         w: Window,
-        items: Sequence[RequestRecord],
         label: Callable[[RequestRecord], str],
         order: Mapping[str, int],
+        *,
+        accepted_only: bool,
     ) -> ShareTable:
         groups: dict[str, list[str]] = {}
-        for r in items:
-            if w.contains(day(r)):
+        for r in span(w):
+            if r.accepted or not accepted_only:
                 groups.setdefault(label(r), []).append(r.number)
         ranked = sorted(groups, key=lambda k: (-len(groups[k]), order.get(k, len(order)), k))
         total = sum(len(v) for v in groups.values())
@@ -285,8 +293,7 @@ def analyse(
     def series(
         windows: Sequence[Window], label: Callable[[RequestRecord], str], order: Mapping[str, int]
     ) -> ShareSeries:
-        pool = [r for r in rows if r.accepted]
-        tables = tuple(table(w, pool, label, order) for w in windows)
+        tables = tuple(table(w, label, order, accepted_only=True) for w in windows)
         seen: dict[str, int] = {}
         for t in tables:
             for k in t.labels:
@@ -311,13 +318,22 @@ def analyse(
     channel_order = {c.value: i for i, c in enumerate(Channel)}
     kind_order = {k.value: i for i, k in enumerate(RequestKind)}
     class_order = {c.value: i for i, c in enumerate(Category)}
-    by_channel = table(window, inside, lambda r: r.channel.value, channel_order)
-    by_kind = table(window, inside, lambda r: r.kind.value, kind_order)
-    by_class = table(window, inside, lambda r: r.category.value if r.category else "", class_order)
+    by_channel = table(window, lambda r: r.channel.value, channel_order, accepted_only=False)
+    by_kind = table(window, lambda r: r.kind.value, kind_order, accepted_only=False)
+    by_class = table(
+        window, lambda r: r.category.value if r.category else "", class_order, accepted_only=False
+    )
 
-    rising = _rising(window, rows, accepted, topic, day, classifier, settings)
-    clusters = _clusters(accepted, topic, places, settings)
-    difficult = _difficult(window, rows, topic, day, places, policy, calendar, settings)
+    place_cache: dict[str, Place | None] = {}
+
+    def place(address: str) -> Place | None:
+        if address not in place_cache:
+            place_cache[address] = place_of(address, places)
+        return place_cache[address]
+
+    rising = _rising(span(window.previous()), accepted, topic, classifier, settings)
+    clusters = _clusters(accepted, topic, place, settings)
+    difficult = _difficult(window, rows, topic, day, place, policy, calendar, settings)
     return HotTopicAnalysis(
         window=window,
         received=len(inside),
@@ -338,16 +354,13 @@ def analyse(
 
 
 def _rising(
-    window: Window,
-    rows: Sequence[RequestRecord],
+    previous: Sequence[RequestRecord],
     accepted: Sequence[RequestRecord],
     topic: Callable[[RequestRecord], TopicMatch],
-    day: Callable[[RequestRecord], date],
     classifier: TopicClassifier,
     settings: AnalysisSettings,
 ) -> tuple[RisingTopic, ...]:
-    prev_window = window.previous()
-    before = [r for r in rows if r.accepted and prev_window.contains(day(r))]
+    before = [r for r in previous if r.accepted]
     now_counts: dict[str, int] = {}
     prev_counts: dict[str, int] = {}
     by_key: dict[str, Topic] = {}
@@ -375,13 +388,13 @@ def _rising(
 def _clusters(
     accepted: Sequence[RequestRecord],
     topic: Callable[[RequestRecord], TopicMatch],
-    rules: PlaceRules,
+    locate: Callable[[str], Place | None],
     settings: AnalysisSettings,
 ) -> tuple[Cluster, ...]:
     groups: dict[str, list[RequestRecord]] = {}
     place_by_name: dict[str, list[Place]] = {}
     for r in accepted:
-        place = place_of(r.address, rules)
+        place = locate(r.address)
         if place is None:
             continue
         groups.setdefault(place.name, []).append(r)
@@ -407,7 +420,7 @@ def _difficult(
     rows: Sequence[RequestRecord],
     topic: Callable[[RequestRecord], TopicMatch],
     day: Callable[[RequestRecord], date],
-    rules: PlaceRules,
+    locate: Callable[[str], Place | None],
     policy: PolicyProfile,
     calendar: WorkingCalendar,
     settings: AnalysisSettings,
@@ -423,7 +436,7 @@ def _difficult(
             continue
         t = match.topic
         address = "".join(r.address.split())
-        if place_of(address, rules) is not None:
+        if locate(address) is not None:
             where = address
         elif r.citizen_phone:
             where = f"同一诉求人（尾号{r.citizen_phone[-4:]}）"
