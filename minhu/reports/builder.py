@@ -60,7 +60,10 @@ def _share_rows(table: ShareTable, name: dict[str, str] | None = None) -> tuple[
     return tuple(((name or {}).get(s.label, s.label), s.count, s.percent()) for s in table.shares())
 
 
-def analysis_sections(analysis: HotTopicAnalysis, *, top_topics: int) -> list[Section]:
+def analysis_sections(
+    analysis: HotTopicAnalysis, *, top_topics: int, difficult_periods: int
+) -> list[Section]:
+    """``difficult_periods``: the handling periods that make a request difficult (seed 003: three)."""
     a = analysis
     w = a.window
     channel_names = {c.value: c.label_zh for c in Channel}
@@ -291,12 +294,13 @@ def analysis_sections(analysis: HotTopicAnalysis, *, top_topics: int) -> list[Se
         for d in a.difficult
     )
     difficult = Section(
-        "五、难点诉求（三个处理时段以上重复反映）",
+        f"五、难点诉求（{difficult_periods}个处理时段以上重复反映）",
         paragraphs=(
-            f"同一地点（或同一诉求人）同一问题在三个及以上办理时段内重复反映的难点诉求共{len(a.difficult)}项，"
+            f"同一地址（或同一诉求人）同一问题在{difficult_periods}个及以上办理时段内重复反映的难点诉求"
+            f"共{len(a.difficult)}项，"
             "建议承办单位主要领导亲自过问、研究解决。"
             if a.difficult
-            else "本期未发现在三个及以上办理时段内重复反映的难点诉求。",
+            else f"本期未发现在{difficult_periods}个及以上办理时段内重复反映的难点诉求。",
         ),
         tables=(
             Table(
@@ -521,11 +525,12 @@ def build_bulletin(
     analysis: HotTopicAnalysis,
     *,
     top_topics: int,
+    difficult_periods: int,
     issuer: str,
     generated_at: datetime,
     extra: Sequence[Section] = (),
 ) -> Bulletin:
-    sections = analysis_sections(analysis, top_topics=top_topics)
+    sections = analysis_sections(analysis, top_topics=top_topics, difficult_periods=difficult_periods)
     summary = tuple(p for s in sections[:2] for p in s.paragraphs[:2])
     return Bulletin(
         kind=kind,

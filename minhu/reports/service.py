@@ -89,6 +89,7 @@ async def build_report(
         kind,
         analysis,
         top_topics=data.settings.top_topics,
+        difficult_periods=data.settings.difficult_min_periods,
         issuer=ISSUER,
         generated_at=now,
         extra=extra,
