@@ -86,12 +86,16 @@ def analysis_sections(
             "volume_by_kind", "按诉求类型", ("类型", "件数", "占比（%）"), _share_rows(a.by_kind, kind_names)
         ),
     )
-    channel_chart = bar_chart(
-        "chart_channels",
-        f"{w.label_zh}各渠道受理量",
-        [channel_names[s.label] for s in a.by_channel.shares()],
-        [s.count for s in a.by_channel.shares()],
-    )
+    channel_charts: tuple[Chart, ...] = ()
+    if a.received:
+        channel_charts = (
+            bar_chart(
+                "chart_channels",
+                f"{w.label_zh}各渠道受理量",
+                [channel_names[s.label] for s in a.by_channel.shares()],
+                [s.count for s in a.by_channel.shares()],
+            ),
+        )
     overview = Section(
         "一、总体情况",
         paragraphs=(
@@ -99,7 +103,7 @@ def analysis_sections(
             f"依第四条不予受理{a.not_accepted}件。",
         ),
         tables=volume_tables,
-        charts=(channel_chart,),
+        charts=channel_charts,
     )
 
     # Categories: shares now, before, and the trend.

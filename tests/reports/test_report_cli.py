@@ -230,6 +230,10 @@ def test_given_the_demo_city_when_weekly_and_annual_reports_are_made_then_they_a
     assert code == 0, output
     annual = (city / "y" / f"annual-{month.start.year}.html").read_text(encoding="utf-8")
     assert "年度考核" in annual and "年度得分" in annual
+    code, output = _invoke(city, "report", "monthly", "2020-01", "--out", str(city / "empty"))
+    assert code == 0, output
+    empty = (city / "empty" / "monthly-2020-01.html").read_text(encoding="utf-8")
+    assert "共接收群众诉求0件" in empty and "<img" not in empty, "no chart without data"
     code, output = _invoke(city, "report", "monthly", "2026-13")
     assert code == 2 and "月份须在1到12之间" in output
     code, output = _invoke(city, "report", "monthly", "2026/10")
