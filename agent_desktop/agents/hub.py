@@ -1,10 +1,12 @@
-"""The live desktop: one websocket per signed-in user in this API worker, fed from Redis.
+"""The live desktop: one websocket per signed-in user in this API worker.
 
-Every worker follows the PBX state that the leader's ``PbxNotifier`` publishes (``PbxMirror``
-over the ``<prefix>:*`` channels), derives the desktop facts (``CallTracker``) and the queue
-statistics (``QueueStatsTracker``), and pushes to the websockets it holds: screen pops, call
-state and agent state to each agent, the wallboard to supervisors. Events that do not come from
-the PBX model (wrap-up timers, three-party outcomes) travel on ``<prefix>:desktop``.
+Every worker follows the PBX state: the leader (the worker holding the AMI link) reads its own
+call model directly, the other workers follow what the leader's ``PbxNotifier`` publishes
+(``PbxMirror`` over the ``<prefix>:*`` channels). From that view each derives the desktop facts
+(``CallTracker``) and the queue statistics (``QueueStatsTracker``), and pushes to the websockets
+it holds: screen pops, call state and agent state to each agent, the wallboard to supervisors.
+Events that do not come from the PBX model (wrap-up timers, three-party outcomes) travel on
+``<prefix>:desktop``.
 
 Messages (JSON, one per websocket frame), all with ``type``::
 
@@ -41,7 +43,16 @@ from pbx.call_model import ModelChange, QueueMemberChanged, QueueMemberGone
 from pbx.dialplan_names import INBOUND_QUEUE
 from pbx.notifier import PbxMessage, PbxMirror
 
-from .calls import AgentCall, CallAnswered, CallEnded, CallFact, CallOffered, CallTracker, CallUpdated
+from .calls import (
+    AgentCall,
+    CallAnswered,
+    CallEnded,
+    CallFact,
+    CallOffered,
+    CallTracker,
+    CallUpdated,
+    PbxView,
+)
 from .screen_pop import earlier_orders, screen_pop_message
 from .state import agent_view
 from .stats import QueueStatsTracker
@@ -114,6 +125,8 @@ class DesktopHub:
         self.tz = tz
         self.queue = queue
         self.mirror = PbxMirror(prefix=prefix)
+        self.view: PbxView = self.mirror
+        """What the desktop reads: the Redis mirror, or the leader's own call model."""
         self.tracker = CallTracker()
         self.stats = QueueStatsTracker(queue, service_level)
         self.connections: dict[str, Connection] = {}
@@ -124,6 +137,7 @@ class DesktopHub:
         self.snapshot_extra = snapshot_extra
         self.ready = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._following: asyncio.Task[Any] | None = None
         self._last_queue = ""
         self._last_wallboard = ""
 
@@ -134,12 +148,27 @@ class DesktopHub:
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        for coroutine, name in (
-            (self._follow(), "desktop-follow"),
-            (self._listen_bus(), "desktop-bus"),
-            (self._tick(), "desktop-tick"),
-        ):
+        if self.view is self.mirror:
+            self._following = self._spawn(self._follow(), "desktop-follow")
+        for coroutine, name in ((self._listen_bus(), "desktop-bus"), (self._tick(), "desktop-tick")):
             self._spawn(coroutine, name)
+
+    def follow_model(self, model: PbxView) -> None:
+        """This worker holds the AMI link (the leader): read its call model directly, fed by
+        :meth:`apply` from the model's change hook, instead of the same changes a Redis round
+        trip later (a screen pop must not wait for the hop, nor the worker decode twice)."""
+        if self._following is not None:
+            self._following.cancel()
+            self._following = None
+        self.view = model
+        self._on_reload(model)
+
+    def follow_redis(self) -> None:
+        """No longer the leader: follow the mirror again (it reloads the state first)."""
+        if self.view is self.mirror and self._following is not None:
+            return
+        self.view = self.mirror
+        self._following = self._spawn(self._follow(), "desktop-follow")
 
     async def stop(self) -> None:
         for connection in list(self.connections.values()):
@@ -148,7 +177,7 @@ class DesktopHub:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def _spawn(self, coroutine: Any, name: str) -> None:
+    def _spawn(self, coroutine: Any, name: str) -> asyncio.Task[Any]:
         async def guarded() -> None:
             try:
                 await coroutine
@@ -160,6 +189,7 @@ class DesktopHub:
         task = asyncio.get_running_loop().create_task(guarded(), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _follow(self) -> None:
         delay = 0.2
@@ -238,7 +268,7 @@ class DesktopHub:
         return next(
             (
                 m
-                for m in self.mirror.queue_members.values()
+                for m in self.view.queue_members.values()
                 if m.member_name == username and m.queue == self.queue
             ),
             None,
@@ -251,12 +281,12 @@ class DesktopHub:
 
     def queue_stats(self) -> dict[str, Any]:
         busy = [u for u, c in self.tracker.calls.items() if c.answered_at is not None]
-        members = list(self.mirror.queue_members.values())
+        members = list(self.view.queue_members.values())
         return self.stats.snapshot(time.time(), members, busy).to_public_dict()
 
     def wallboard(self) -> dict[str, Any]:
         agents = []
-        for member in sorted(self.mirror.queue_members.values(), key=lambda m: m.member_name):
+        for member in sorted(self.view.queue_members.values(), key=lambda m: m.member_name):
             if member.queue != self.queue:
                 continue
             call = self.tracker.call_of(member.member_name)
@@ -289,11 +319,11 @@ class DesktopHub:
 
     # --- following the PBX -----------------------------------------------------------------
 
-    def _on_reload(self, mirror: PbxMirror) -> None:
+    def _on_reload(self, view: PbxView) -> None:
         now = time.time()
         self.ready.set()
-        facts = self.tracker.reset(mirror, now)
-        self.stats.reset_waiting(mirror.queue_callers.values(), now)
+        facts = self.tracker.reset(view, now)
+        self.stats.reset_waiting(view.queue_callers.values(), now)
         for fact in facts:
             self._on_fact(fact)
         for username, connection in self.connections.items():
@@ -303,8 +333,8 @@ class DesktopHub:
         self.apply(list(message.changes), time.time())
 
     def apply(self, changes: list[ModelChange], now: float) -> None:
-        """One batch of changes (already applied to the mirror)."""
-        facts = self.tracker.apply(changes, self.mirror, now)
+        """One batch of changes (already applied to the view)."""
+        facts = self.tracker.apply(changes, self.view, now)
         self.stats.apply(changes, now)
         touched = {
             c.member.member_name for c in changes if isinstance(c, QueueMemberChanged | QueueMemberGone)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -84,11 +85,13 @@ class PbxRuntime:
         self.leader = False
         self._id = uuid.uuid4().hex
         self._lead_task: asyncio.Task[None] | None = None
+        self._stopped = False
         self.ami.on_changes(self._publish)
 
     def _publish(self, changes: list[Any]) -> None:
         if self.leader and self.notifier is not None:
             self.notifier.publish_changes(changes)
+            self.hub.apply(changes, time.time())  # the leader's desktop reads its own model
 
     def _snapshot_extra(self, username: str) -> dict[str, Any]:
         call = self.agents.three_party_call(username)
@@ -111,6 +114,10 @@ class PbxRuntime:
         self._lead_task = asyncio.create_task(self._lead(), name="pbx-leader")
 
     async def stop(self) -> None:
+        """Step down and close everything; a second call does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self._lead_task is not None:
             self._lead_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -152,12 +159,15 @@ class PbxRuntime:
         self.notifier = PbxNotifier(self.redis, model=self.ami.model, prefix=self.prefix)
         self.leader = True
         await self.notifier.start()
+        self.hub.follow_model(self.ami.model)
         self.wrapup.activate()
 
     async def _step_down(self) -> None:
         if not self.leader:
             return
         self.leader = False
+        if not self._stopped:
+            self.hub.follow_redis()
         self.wrapup.deactivate()
         if self.notifier is not None:
             await self.notifier.stop()

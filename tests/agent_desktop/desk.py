@@ -70,11 +70,12 @@ class Socket:
 @dataclass
 class Desk:
     simulator: AmiSimulator
-    server: uvicorn.Server
     base: str
     http: httpx.AsyncClient
     city: City
     app: Any
+    start_worker: Callable[[], contextlib.AbstractAsyncContextManager[tuple[str, Any]]]
+    """Another API worker on the same PBX, Redis prefix and database: (base URL, app)."""
 
     @property
     def runtime(self) -> PbxRuntime:
@@ -90,8 +91,8 @@ class Desk:
     async def get(self, who: str, path: str) -> httpx.Response:
         return await self.http.get(f"/api/v1{path}", headers=self.headers(who))
 
-    async def socket(self, who: str) -> Socket:
-        ws = await connect(self.base.replace("http://", "ws://") + "/ws/agent", open_timeout=5)
+    async def socket(self, who: str, base: str | None = None) -> Socket:
+        ws = await connect((base or self.base).replace("http://", "ws://") + "/ws/agent", open_timeout=5)
         token = self.headers(who)["Authorization"].removeprefix("Bearer ")
         await ws.send(json.dumps({"type": "auth", "token": token}))
         socket = Socket(ws)
@@ -132,8 +133,6 @@ async def desk(
             "three_party_ring_seconds": 5.0,
         }
     )
-    app = create_app(settings, clock=clock)
-    app.state.pbx_options = RuntimeOptions(join_timeout=3.0, alone_grace=0.05)
     lock = asyncio.Lock()
     owner: list[asyncio.Task[Any] | None] = [None]
 
@@ -154,23 +153,33 @@ async def desk(
         async with scope() as session:
             yield session
 
-    app.dependency_overrides[get_session] = the_test_session
-    app.state.session_factory = scope
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    serving = asyncio.create_task(server.serve())
+    @contextlib.asynccontextmanager
+    async def worker() -> AsyncIterator[tuple[str, Any]]:
+        """One API worker (uvicorn + the app with its PBX runtime) on loopback."""
+        app = create_app(settings, clock=clock)
+        app.state.pbx_options = RuntimeOptions(join_timeout=3.0, alone_grace=0.05)
+        app.dependency_overrides[get_session] = the_test_session
+        app.state.session_factory = scope
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        )
+        serving = asyncio.create_task(server.serve())
+        try:
+            await eventually(lambda: server.started, 30, "uvicorn started")
+            api_port = server.servers[0].sockets[0].getsockname()[1]
+            yield f"http://127.0.0.1:{api_port}", app
+        finally:
+            server.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(serving, 10)
+            await app.state.engine.dispose()
+
     try:
-        await eventually(lambda: server.started, 30, "uvicorn started")
-        api_port = server.servers[0].sockets[0].getsockname()[1]
-        base = f"http://127.0.0.1:{api_port}"
-        async with httpx.AsyncClient(base_url=base, timeout=15) as http:
+        async with worker() as (base, app), httpx.AsyncClient(base_url=base, timeout=15) as http:
             city = await build_city(db_session, http, clock, settings)
-            d = Desk(simulator, server, base, http, city, app)
+            d = Desk(simulator, base, http, city, app, worker)
             await eventually(lambda: d.runtime.ami.is_connected and d.runtime.leader, 30, "PBX runtime up")
-            await eventually(lambda: d.runtime.hub.ready.is_set(), 30, "hub following Redis")
+            await eventually(lambda: d.runtime.hub.ready.is_set(), 30, "hub following the PBX")
             yield d
     finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(serving, 10)
-        await app.state.engine.dispose()
         await simulator.stop()

@@ -164,3 +164,45 @@ async def test_given_a_second_tab_then_the_first_websocket_is_replaced(
         assert d.runtime.hub.connections["agent"].websocket is not None
         await second.close()
         await first.close()
+
+
+async def test_given_two_api_workers_then_the_follower_pops_the_screen_and_takes_the_lead_when_needed(
+    settings: Settings, clock: FixedClock, db_session: AsyncSession
+) -> None:
+    """The leader's desktop reads its own call model; another worker follows the leader's Redis
+    messages. An agent is served wherever their websocket landed, and when the leader goes, the
+    follower takes the lead and its desktop keeps following the PBX."""
+    scenario = Scenario(
+        destinations=(
+            ("PJSIP/1001", Answers(after=1.0, hang_up_after=3.0)),
+            ("PJSIP/1001", Answers(after=1.0, hang_up_after=3.0)),
+        )
+    )
+    async with desk(settings, clock, db_session, scenario=scenario) as d:
+        earlier = await d.city.create(citizen={"name": "王女士", "phone": CALLER})
+        async with d.start_worker() as (base, follower):
+            runtime = follower.state.pbx
+            await eventually(lambda: runtime.hub.ready.is_set(), 30, "the follower's hub up")
+            assert d.runtime.leader and not runtime.leader
+            r = await d.post("agent", "/agent/login", {"interface": "PJSIP/1001"})
+            assert r.status_code == 200, r.text
+            socket = await d.socket("agent", base)  # the agent's page talks to the follower
+
+            d.simulator.engine.dial_in(citizen_call(hang_up_at=30.0))
+            pop = await socket.wait_for("screen_pop")
+            assert pop["call"]["caller_number"] == CALLER
+            assert [o["number"] for o in pop["earlier_orders"]] == [earlier["number"]]
+            await socket.wait_for("call", event="answered")
+            await socket.wait_for("call", event="ended")
+
+            # the leader stops; the follower takes the lead and reads the PBX itself
+            await d.runtime.stop()
+            await eventually(lambda: runtime.leader, 30, "the follower became the leader")
+            assert runtime.hub.view is runtime.ami.model
+            d.simulator.engine.dial_in(citizen_call(hang_up_at=30.0, number="13900001111"))
+            await eventually(
+                lambda: any(m["call"]["caller_number"] == "13900001111" for m in socket.of("screen_pop")),
+                30,
+                "the second call's screen pop",
+            )
+            await socket.close()
