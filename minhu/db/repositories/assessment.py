@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Integer, Interval, String, TextualSelect, bindparam, or_, select, text
@@ -31,87 +31,76 @@ from workorders.assessment import AssessmentPeriod, UnitInfo, membership_bits
 from workorders.enums import HANDLING_STATES, AssessmentGroup, ContactPurpose, OrderState, Satisfaction
 from workorders.model import WorkOrder
 
-# Per order, the facts of ``workorders.assessment.order_facts`` (CTE ``o``), then the flags of
-# ``assess_units`` (CTE ``led``: the orders the unit leads, assigned in the period; ``returned``:
-# returns filed in the period by a unit that does not lead the order in it). Instants inside the
-# JSON documents are the codec's ISO-8601 in UTC (``2026-10-03T01:12:00+00:00``, with
-# ``.ffffff`` when there are microseconds), which sort as text (byte order, ``COLLATE "C"``)
-# exactly as the instants do: they are compared as text, which is much cheaper than parsing.
+# Per order, the flags of ``assess_units`` (CTE ``led``: the orders the unit leads, assigned in the
+# period; ``returned``: returns filed in the period by a unit that does not lead the order in it),
+# from the facts of ``workorders.assessment.order_facts`` (named in the comments).
+#
+# Instants inside the JSON documents are the codec's ISO-8601 in UTC (``2026-10-03T01:12:00+00:00``,
+# with ``.ffffff`` when there are microseconds), which sort as text (code points, ``COLLATE "C"``;
+# jsonpath compares strings by code point) exactly as the instants do: they are compared as text,
+# much cheaper than parsing. ``:start_iso``/``:end_iso`` are the period in that form.
+#
+# The per-order expressions use operators, jsonpath and the PL/pgSQL function
+# ``assessment_contacted(replies, contacts, required)`` (migration 0300; for the rare orders with
+# several replies or contacts) but no correlated subquery, so that PostgreSQL can compute them in
+# parallel workers.
+_RESULT = """COALESCE(w.satisfaction,
+                    jsonb_path_query_array(w.revisit_attempts, '$[*].satisfaction ? (@ != null)') ->> -1)"""
+
 _MEMBERSHIPS_PG = """
-WITH o AS (
-    SELECT w.number, w.lead_unit_id AS unit_id, w.assigned_at, w.checked_in_at,
-           (w.state = ANY(CAST(:handling AS text[])) AND w.due_at IS NOT NULL AND :as_of > w.due_at)
-               AS overdue,
-           w.state = :closed AS closed,
-           w.replies <> '[]'::jsonb AS replied,
-           w.replies @> '[{"late": true}]'::jsonb AS reply_late,
-           -- contacted: before every reply, in its round, each required purpose (or any contact)
-           CASE
-             WHEN w.replies = '[]'::jsonb THEN true
-             WHEN jsonb_array_length(w.replies) = 1 AND jsonb_array_length(w.contacts) = 1 THEN
-               w.contacts->0->'round' = w.replies->0->'round'
-               AND (w.contacts->0->>'at') COLLATE "C" <= (w.replies->0->>'at') COLLATE "C"
-               AND (cardinality(CAST(:required AS text[])) = 0
-                    OR CAST(:required AS text[]) <@ ARRAY[w.contacts->0->>'purpose'])
-             ELSE NOT EXISTS (
-               SELECT 1 FROM jsonb_array_elements(w.replies) AS r(value)
-                WHERE CASE WHEN cardinality(CAST(:required AS text[])) = 0 THEN NOT EXISTS (
-                          SELECT 1 FROM jsonb_array_elements(w.contacts) AS c(value)
-                           WHERE c.value->'round' = r.value->'round'
-                             AND (c.value->>'at') COLLATE "C" <= (r.value->>'at') COLLATE "C")
-                      ELSE EXISTS (
-                          SELECT 1 FROM unnest(CAST(:required AS text[])) AS q(purpose)
-                           WHERE NOT EXISTS (
-                              SELECT 1 FROM jsonb_array_elements(w.contacts) AS c(value)
-                               WHERE c.value->>'purpose' = q.purpose
-                                 AND c.value->'round' = r.value->'round'
-                                 AND (c.value->>'at') COLLATE "C" <= (r.value->>'at') COLLATE "C"))
-                      END)
-           END AS contacted,
-           res.result,
-           w.extensions @> '[{"status": "approved"}]'::jsonb AS extended,
-           w.handling_round,
-           w.returns <> '[]'::jsonb AND EXISTS (
-               SELECT 1 FROM jsonb_array_elements(w.returns) AS t(value)
-                WHERE t.value->>'unit_id' = CAST(w.lead_unit_id AS text)
-                  AND CAST(t.value->>'returned_at' AS timestamptz) >= :start
-                  AND CAST(t.value->>'returned_at' AS timestamptz) < :end) AS lead_returned
-      FROM work_orders AS w
-     -- latest_result: this round's satisfaction, else the last answer of an earlier round
-     CROSS JOIN LATERAL (
-         SELECT COALESCE(w.satisfaction, (
-             SELECT a.value->>'satisfaction'
-               FROM jsonb_array_elements(w.revisit_attempts) WITH ORDINALITY AS a(value, i)
-              WHERE a.value->>'satisfaction' IS NOT NULL
-              ORDER BY a.i DESC LIMIT 1)) AS result
-         OFFSET 0) AS res  -- evaluated once per order, not once per use
-     WHERE w.assigned_at >= :start AND w.assigned_at < :end AND w.lead_unit_id IS NOT NULL
-),
-led AS (
-    SELECT unit_id, number,
+WITH led AS (
+    SELECT w.lead_unit_id AS unit_id, w.number,
            :assigned_base
-           | CASE WHEN lead_returned THEN :returns_num ELSE 0 END
-           | CASE WHEN checked_in_at IS NOT NULL THEN
-                    CASE WHEN checked_in_at <= assigned_at + :check_in THEN :check_den | :check_num
+           -- returns: the lead itself returned it in the period
+           | CASE WHEN w.returns <> '[]'::jsonb AND jsonb_path_exists(
+                      w.returns,
+                      '$[*] ? (@.unit_id == $u && @.returned_at >= $s && @.returned_at < $e)',
+                      jsonb_build_object('u', CAST(w.lead_unit_id AS text), 's', CAST(:start_iso AS text),
+                                         'e', CAST(:end_iso AS text)))
+                  THEN :returns_num ELSE 0 END
+           -- check-in within the check-in period (or that period over at as_of without one)
+           | CASE WHEN w.checked_in_at IS NOT NULL THEN
+                    CASE WHEN w.checked_in_at <= w.assigned_at + :check_in THEN :check_den | :check_num
                          ELSE :check_den END
-                  WHEN :as_of > assigned_at + :check_in THEN :check_den
+                  WHEN :as_of > w.assigned_at + :check_in THEN :check_den
                   ELSE 0 END
-           | CASE WHEN replied THEN
-                    :reply_num | :contact_den | CASE WHEN contacted THEN :contact_num ELSE 0 END
+           -- replied; contacted before every reply
+           | CASE WHEN w.replies <> '[]'::jsonb THEN
+                    :reply_num | :contact_den
+                    | CASE WHEN (CASE
+                                  WHEN jsonb_array_length(w.replies) = 1
+                                       AND jsonb_array_length(w.contacts) = 1 THEN
+                                    w.contacts->0->'round' = w.replies->0->'round'
+                                    AND (w.contacts->0->>'at') COLLATE "C"
+                                        <= (w.replies->0->>'at') COLLATE "C"
+                                    AND (cardinality(CAST(:required AS text[])) = 0
+                                         OR CAST(:required AS text[]) <@ ARRAY[w.contacts->0->>'purpose'])
+                                  ELSE assessment_contacted(w.replies, w.contacts, CAST(:required AS text[]))
+                                END) THEN :contact_num ELSE 0 END
                   ELSE 0 END
-           | CASE WHEN replied OR overdue THEN
-                    :on_time_den | CASE WHEN overdue OR reply_late THEN 0 ELSE :on_time_num END
+           -- on time: replied or overdue (the unit holds it past its deadline at as_of)
+           | CASE WHEN w.replies <> '[]'::jsonb
+                       OR (w.state = ANY(CAST(:handling AS text[])) AND w.due_at IS NOT NULL
+                           AND :as_of > w.due_at) THEN
+                    :on_time_den
+                    | CASE WHEN (w.state = ANY(CAST(:handling AS text[])) AND w.due_at IS NOT NULL
+                                 AND :as_of > w.due_at)
+                                OR w.replies @> '[{"late": true}]'::jsonb THEN 0
+                           ELSE :on_time_num END
                   ELSE 0 END
-           | CASE WHEN closed THEN :closed_num ELSE 0 END
-           | CASE WHEN result = ANY(CAST(:rated AS text[])) THEN
+           | CASE WHEN w.state = :closed THEN :closed_num ELSE 0 END
+           -- latest_result: this round's satisfaction, else the last answer of an earlier round
+           | CASE WHEN RESULT = ANY(CAST(:rated AS text[])) THEN
                     :sat_den | :first_den
-                    | CASE WHEN result = ANY(CAST(:satisfied AS text[])) THEN
-                             :sat_num | CASE WHEN closed AND handling_round = 0 THEN :first_num ELSE 0 END
+                    | CASE WHEN RESULT = ANY(CAST(:satisfied AS text[])) THEN
+                             :sat_num
+                             | CASE WHEN w.state = :closed AND w.handling_round = 0 THEN :first_num ELSE 0 END
                            ELSE 0 END
                   ELSE 0 END
-           | CASE WHEN extended THEN :extended_num ELSE 0 END
-           | CASE WHEN handling_round > 0 THEN :rehandled_num ELSE 0 END AS flags
-      FROM o
+           | CASE WHEN w.extensions @> '[{"status": "approved"}]'::jsonb THEN :extended_num ELSE 0 END
+           | CASE WHEN w.handling_round > 0 THEN :rehandled_num ELSE 0 END AS flags
+      FROM work_orders AS w
+     WHERE w.assigned_at >= :start AND w.assigned_at < :end AND w.lead_unit_id IS NOT NULL
 ),
 returned AS (
     SELECT DISTINCT u.id AS unit_id, w.number, :returned_only AS flags
@@ -119,8 +108,8 @@ returned AS (
      CROSS JOIN LATERAL jsonb_array_elements(w.returns) AS t(value)
       JOIN units AS u ON CAST(u.id AS text) = t.value->>'unit_id'
      WHERE w.returns <> '[]'::jsonb AND w.registered_at < :end
-       AND CAST(t.value->>'returned_at' AS timestamptz) >= :start
-       AND CAST(t.value->>'returned_at' AS timestamptz) < :end
+       AND (t.value->>'returned_at') COLLATE "C" >= CAST(:start_iso AS text) COLLATE "C"
+       AND (t.value->>'returned_at') COLLATE "C" < CAST(:end_iso AS text) COLLATE "C"
        AND NOT (w.lead_unit_id IS NOT DISTINCT FROM u.id
                 AND w.assigned_at >= :start AND w.assigned_at < :end)
 )
@@ -129,7 +118,7 @@ SELECT unit_id,
        array_agg(flags ORDER BY number COLLATE "C") AS flags
   FROM (SELECT unit_id, number, flags FROM led UNION ALL SELECT unit_id, number, flags FROM returned) AS m
  GROUP BY unit_id
-"""
+""".replace("RESULT", _RESULT)
 
 
 def _memberships_statement() -> TextualSelect:
@@ -146,6 +135,8 @@ def _memberships_statement() -> TextualSelect:
             bindparam("end", type_=UTCDateTime()),
             bindparam("as_of", type_=UTCDateTime()),
             bindparam("check_in", type_=Interval()),
+            bindparam("start_iso", type_=String),
+            bindparam("end_iso", type_=String),
         )
         .columns(unit_id=Integer, members=ARRAY(String), flags=ARRAY(Integer))
     )
@@ -195,11 +186,19 @@ class AssessmentRepository:
             end=period.end,
             as_of=as_of,
             check_in=check_in,
+            start_iso=period.start.astimezone(UTC).isoformat(),
+            end_iso=period.end.astimezone(UTC).isoformat(),
         )
-        # Sorting a million numbers into the units' arrays in memory, not in temporary files; and
-        # no JIT: compiling this statement's expressions costs more than it saves.
-        await self._session.execute(text("SET LOCAL work_mem = '256MB'"))
-        await self._session.execute(text("SET LOCAL jit = off"))
+        # Sorting a million numbers into the units' arrays in memory, not in temporary files; no
+        # JIT (compiling these expressions costs more than it saves); the per-order expressions in
+        # parallel workers whenever the month is large enough for the planner to want them.
+        for setting in (
+            "work_mem = '256MB'",
+            "jit = off",
+            "parallel_setup_cost = 100",
+            "parallel_tuple_cost = 0.001",
+        ):
+            await self._session.execute(text(f"SET LOCAL {setting}"))
         rows = await self._session.execute(_memberships_statement(), params)
         return {unit_key(r.unit_id): Membership(r.members, r.flags) for r in rows}
 
