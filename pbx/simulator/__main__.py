@@ -2,7 +2,7 @@
 
 The simulated PBX for ``make demo``: an AMI server on 127.0.0.1 and, for every scripted call,
 a FastAGI client to Minhu's IVR. Scenarios by name (``--scenario``): ``idle`` (only what AMI
-clients ask for), ``demo`` (two agents signed in, a few citizens calling through the IVR), or a
+clients ask for), ``demo`` (citizens of the demo city calling through the IVR), or a
 recording name (``b-inbound-queue-call``...) to replay that recorded session.
 """
 
@@ -16,10 +16,32 @@ import signal
 
 from pbx.simulator.citizen import Citizen, HangUp, Press
 from pbx.simulator.recording import bundled_recordings, load_recording
-from pbx.simulator.scenarios import Answers, InboundCall, MemberSpec, RingsOut, Scenario
+from pbx.simulator.scenarios import Answers, InboundCall, Scenario
 from pbx.simulator.server import AmiSimulator, SimulatorSettings
 
 log = logging.getLogger("pbx.simulator")
+
+
+DEMO_CALL_EVERY_S = 45.0
+DEMO_CALLS = 240  # three hours of citizens
+
+
+def demo_calls(every: float = DEMO_CALL_EVERY_S, count: int = DEMO_CALLS) -> tuple[InboundCall, ...]:
+    """Citizens of the demo city (``minhu seed-demo`` gives them earlier orders, so the agent's
+    screen pop shows a history) calling 12345 one after another: most press 1 for an agent and
+    wait in the queue; some ask for an order's progress (2) or hang up in the greeting."""
+    calls = []
+    for n in range(count):
+        number = f"1380375{n % 30 + 1:04d}"
+        name = f"市民{n % 30 + 1:02d}"
+        if n % 6 == 4:
+            steps = (Press("2", at=4.0), Press("20261001000001#", at=8.0), HangUp(at=40.0))
+        elif n % 6 == 5:
+            steps = (HangUp(at=6.0),)
+        else:
+            steps = (Press("1", at=4.0), HangUp(at=240.0))
+        calls.append(InboundCall(Citizen.scripted(*steps, number=number, name=name), at=10.0 + n * every))
+    return tuple(calls)
 
 
 def named_scenarios() -> dict[str, Scenario]:
@@ -27,22 +49,13 @@ def named_scenarios() -> dict[str, Scenario]:
         "idle": Scenario(),
         "demo": Scenario(
             name="demo",
-            members=(MemberSpec("PJSIP/1001", "坐席1001"), MemberSpec("PJSIP/1002", "坐席1002", paused=True)),
-            calls=(
-                InboundCall(Citizen.scripted(Press("1", at=4.0), HangUp(at=90.0), name="张三丰"), at=2.0),
-                InboundCall(
-                    Citizen.scripted(
-                        Press("2", at=4.0),
-                        Press("20240001#", at=8.0),
-                        HangUp(at=40.0),
-                        number="13900139000",
-                        name="李四",
-                    ),
-                    at=20.0,
-                ),
-                InboundCall(Citizen.scripted(HangUp(at=25.0), number="13700137000", name="王五"), at=40.0),
+            # agents sign in from the desktop (QueueAdd with their softphone, PJSIP/1001 ...)
+            calls=demo_calls(),
+            destinations=(
+                ("PJSIP/19*", Answers(after=1.0)),  # supervisors' phones (listen in)
+                ("PJSIP/1*", Answers(after=3.0)),  # agents' softphones: picked up, the agent talks
             ),
-            destinations=(("PJSIP/1001", Answers(after=3.0, hang_up_after=60.0)), ("PJSIP/2*", RingsOut())),
+            default_behaviour=Answers(after=5.0),  # units' phones for 三方通话
         ),
     }
 
