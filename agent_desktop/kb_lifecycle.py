@@ -23,6 +23,8 @@ from minhu.settings import Settings
 log = get_logger(__name__)
 
 RECONNECT_SECONDS = 2.0
+STOP_SECONDS = 5.0
+"""At shutdown, how long a dead Redis link may delay the process (then it is abandoned)."""
 
 
 @dataclass
@@ -69,7 +71,8 @@ async def stop(app: FastAPI, follower: KbFollower) -> None:
     app.state.kb_announce = None
     if follower.task is not None:
         follower.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await follower.task
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(follower.task, STOP_SECONDS)
     if follower.redis is not None:
-        await follower.redis.aclose()
+        with contextlib.suppress(RedisError, OSError, TimeoutError):
+            await asyncio.wait_for(follower.redis.aclose(), STOP_SECONDS)

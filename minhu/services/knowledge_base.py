@@ -237,8 +237,9 @@ class KbIndex:
                 except Exception:  # one bad refresh must not stop following; it is logged loudly
                     log.exception("kb.refresh_failed", article=key)
         finally:
-            with contextlib.suppress(RedisError, RuntimeError):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            with contextlib.suppress(RedisError, RuntimeError, OSError, TimeoutError):
+                async with asyncio.timeout(2.0):  # a dead link must not hold up shutdown
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 class ChangeAnnouncer(Protocol):

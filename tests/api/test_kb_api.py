@@ -17,6 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,9 +89,10 @@ async def running_app(
     clock: FixedClock,
     scope: Callable[[], contextlib.AbstractAsyncContextManager[AsyncSession]],
     channel: str = "",
+    redis_url: str = REDIS_URL,
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """The app with its lifespan run (the index is built from the database at start-up)."""
-    settings = settings.model_copy(update={"kb_changes_channel": channel, "redis_url": REDIS_URL})
+    settings = settings.model_copy(update={"kb_changes_channel": channel, "redis_url": redis_url})
     app = create_app(settings, clock=clock)
 
     async def the_test_session() -> AsyncIterator[AsyncSession]:
@@ -347,3 +349,75 @@ async def test_given_an_export_when_reimported_then_nothing_changes_and_edits_be
     assert article["version"] == 2 and "按季度发放" in article["body"] and article["valid_to"] == "2027-06-30"
     if fmt == "json":
         assert {a["id"] for a in json.loads(exported)} == {"XH-01", "ZJ-01"}
+
+
+class RedisLink:
+    """A TCP relay to the real Redis that the test can cut (a worker losing its Redis link)."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.up = True
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.up:
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    def cut(self) -> None:
+        self.up = False
+        for writer in self._writers:
+            writer.close()
+        self._writers.clear()
+
+    async def stop(self) -> None:
+        self.cut()
+        if self._server is not None:
+            self._server.close()
+
+
+async def test_given_a_worker_that_lost_redis_when_it_reconnects_then_it_catches_up_from_the_database(
+    settings: Settings, clock: FixedClock, db_session: AsyncSession
+) -> None:
+    scope = shared_scope(db_session)
+    channel = f"minhu-test:{uuid.uuid4().hex[:8]}:kb:changed"
+    parsed = make_url(REDIS_URL)
+    link = RedisLink(parsed.host or "127.0.0.1", parsed.port or 6379)
+    await link.start()
+    cut_off = f"redis://127.0.0.1:{link.port}/{parsed.database or 0}"
+    try:
+        async with (
+            running_app(settings, clock, scope, channel) as (_first, client_a),
+            running_app(settings, clock, scope, channel, cut_off) as (second, _client_b),
+        ):
+            await eventually(lambda: second.state.kb.followed.is_set(), what="second worker subscribed")
+            link.cut()
+            await eventually(lambda: not second.state.kb.followed.is_set(), what="second worker lost Redis")
+            city = await _city(db_session, client_a, clock, settings)
+            await _create(city, "h_housing", SEWER)  # announced while the second worker cannot hear
+            link.up = True
+
+            def second_finds() -> bool:
+                index = second.state.kb.index
+                return index is not None and "ZJ-01" in index
+
+            await eventually(second_finds, what="second worker rebuilt its index after reconnecting")
+    finally:
+        await link.stop()
