@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,8 +55,24 @@ class AmiMessage:
         object.__setattr__(self, "_index", index)
 
     @classmethod
+    def _parsed(
+        cls, headers: tuple[tuple[str, str], ...], body: tuple[str, ...], index: dict[str, str]
+    ) -> AmiMessage:
+        """A message whose index the parser already built (the hot path: no second pass)."""
+        message = object.__new__(cls)
+        object.__setattr__(message, "headers", headers)
+        object.__setattr__(message, "body", body)
+        object.__setattr__(message, "_index", index)
+        return message
+
+    @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]], body: Iterable[str] = ()) -> AmiMessage:
         return cls(tuple(pairs), tuple(body))
+
+    @property
+    def first_values(self) -> Mapping[str, str]:
+        """Header name in lower case -> its first value (read-only: do not modify)."""
+        return self._index
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of header ``name`` (case-insensitive), or ``default``."""
@@ -122,12 +138,57 @@ class MalformedFrameError(ValueError):
     """A complete frame that is not a valid AMI message."""
 
 
+_HEADER_NAMES: dict[str, str] = {}
+"""Header names already seen to be valid -> their lower-case form (a bounded memo: Asterisk
+uses a few hundred names, so the per-line validity check and ``lower()`` are done once each)."""
+_MAX_HEADER_NAMES = 4096
+
+
+def _header_name(key: str) -> str:
+    """The lower-case form of a valid header name; raises for anything else."""
+    if not key or any(ch.isspace() for ch in key):
+        raise MalformedFrameError(f"not a header line: {key[:80]!r}")
+    lowered = key.lower()
+    if len(_HEADER_NAMES) < _MAX_HEADER_NAMES:
+        _HEADER_NAMES[key] = lowered
+    return lowered
+
+
 def parse_frame(text: str) -> AmiMessage:
     """Parse one frame (already decoded, without its terminating empty line)."""
+    lines = text.split("\r\n")
+    if lines[0].replace(" ", "").lower() == "response:follows":
+        return _parse_legacy_follows(lines)
+    headers: list[tuple[str, str]] = []
+    index: dict[str, str] = {}
+    known = _HEADER_NAMES
+    for line in lines:
+        # nearly every line is "Name: value" with a name seen before: one split, one lookup
+        key, sep, value = line.partition(": ")
+        lowered = known.get(key) if sep else None
+        if lowered is None:
+            key, sep, value = line.partition(":")
+            if not sep:
+                raise MalformedFrameError(f"not a header line: {line[:80]!r}")
+            try:
+                lowered = _header_name(key)
+            except MalformedFrameError:
+                raise MalformedFrameError(f"not a header line: {line[:80]!r}") from None
+            if value[:1] == " ":
+                value = value[1:]
+        headers.append((key, value))
+        if lowered not in index:
+            index[lowered] = value
+    if "event" not in index and "response" not in index:
+        raise MalformedFrameError("neither Event nor Response header")
+    return AmiMessage._parsed(tuple(headers), (), index)
+
+
+def _parse_legacy_follows(lines: list[str]) -> AmiMessage:
+    """``Response: Follows`` (Asterisk < 14): headers, then raw output lines up to
+    ``--END COMMAND--``."""
     headers: list[tuple[str, str]] = []
     body: list[str] = []
-    lines = text.split("\r\n")
-    legacy_follows = bool(lines) and lines[0].replace(" ", "").lower() == "response:follows"
     in_body = False
     for line in lines:
         if in_body:
@@ -137,19 +198,16 @@ def parse_frame(text: str) -> AmiMessage:
         if sep and key and not any(ch.isspace() for ch in key):
             headers.append((key, value[1:] if value.startswith(" ") else value))
             continue
-        if legacy_follows:
-            in_body = True
-            body.extend(line.split("\n"))
-            continue
-        raise MalformedFrameError(f"not a header line: {line[:80]!r}")
+        in_body = True
+        body.extend(line.split("\n"))
     while body and body[-1] in ("", _LEGACY_COMMAND_END):
         body.pop()
     if body and body[-1].endswith(_LEGACY_COMMAND_END):
         body[-1] = body[-1][: -len(_LEGACY_COMMAND_END)].rstrip("\n")
-    names = {key.lower() for key, _ in headers}
-    if "event" not in names and "response" not in names:
+    message = AmiMessage(tuple(headers), tuple(body))
+    if "event" not in message and "response" not in message:
         raise MalformedFrameError("neither Event nor Response header")
-    return AmiMessage(tuple(headers), tuple(body))
+    return message
 
 
 BadFrameCallback = Callable[[str, bytes], None]
@@ -179,32 +237,39 @@ class AmiFrameParser:
         return list(self.iter_feed(data))
 
     def iter_feed(self, data: bytes) -> Iterator[AmiMessage]:
-        self._buffer.extend(data)
+        buffer = self._buffer
+        buffer.extend(data)
         if self._banner_pending and not self._take_banner():
             return
-        buffer = self._buffer
-        while True:
-            end = buffer.find(TERMINATOR, self._scan_from)
-            if end < 0:
-                self._scan_from = max(0, len(buffer) - len(TERMINATOR) + 1)
-                if len(buffer) > self.max_frame_bytes:
-                    self._reject("oversized frame (no terminator yet)", bytes(buffer))
-                    keep = bytes(buffer[-(len(TERMINATOR) - 1) :])
-                    buffer.clear()
-                    buffer.extend(keep)
-                    self._scan_from = 0
-                    self._discarding = True
-                return
-            raw = bytes(buffer[:end])
-            del buffer[: end + len(TERMINATOR)]
-            self._scan_from = 0
-            if self._discarding:
-                # the tail of a frame already rejected as oversized
-                self._discarding = False
-                continue
+        if buffer.find(TERMINATOR, self._scan_from) < 0:
+            self._await_terminator()
+            return
+        # every complete frame at once; the incomplete rest stays buffered
+        frames = bytes(buffer).split(TERMINATOR)
+        buffer.clear()
+        buffer.extend(frames.pop())
+        if self._discarding:
+            # the tail of a frame already rejected as oversized
+            self._discarding = False
+            del frames[0]
+        self._await_terminator()
+        for raw in frames:
             message = self._decode(raw)
             if message is not None:
                 yield message
+
+    def _await_terminator(self) -> None:
+        """The buffer holds no complete frame: remember where to look next time, and give up
+        on a frame that grows beyond ``max_frame_bytes``."""
+        buffer = self._buffer
+        self._scan_from = max(0, len(buffer) - len(TERMINATOR) + 1)
+        if len(buffer) > self.max_frame_bytes:
+            self._reject("oversized frame (no terminator yet)", bytes(buffer))
+            keep = bytes(buffer[-(len(TERMINATOR) - 1) :])
+            buffer.clear()
+            buffer.extend(keep)
+            self._scan_from = 0
+            self._discarding = True
 
     def _take_banner(self) -> bool:
         """Consume the banner line if the stream starts with one. False: wait for more bytes."""
@@ -290,24 +355,54 @@ class AmiAction(pk_actions.Action):  # type: ignore[misc]
         return len(self.responses) > 1 and str(last.get("EventList", "")).lower() == "complete"
 
 
+EventSink = Callable[[AmiMessage], None]
+
+
 class AmiProtocol(_PanoramiskProtocol):  # type: ignore[misc]
-    """panoramisk's protocol with whole-frame decoding and no silent re-send on link loss."""
+    """panoramisk's protocol with whole-frame decoding and no silent re-send on link loss.
+
+    With an ``event_sink`` set, an event that answers no action in flight (nearly every event:
+    the hot path) goes straight to it as an ``AmiMessage``; replies to actions and ``Shutdown``
+    take panoramisk's own route (``handle_message``), which builds its ``Message`` for them.
+    """
 
     max_frame_bytes = DEFAULT_MAX_FRAME_BYTES
     version: str | None
+    event_sink: EventSink | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self.parser = AmiFrameParser(max_frame_bytes=self.max_frame_bytes)
 
     def data_received(self, data: bytes) -> None:
-        for message in self.parser.iter_feed(data):
-            if self.version is None and self.parser.banner is not None:
-                self.version = self.parser.banner.partition("/")[2].strip()
+        parser = self.parser
+        for message in parser.iter_feed(data):
+            if self.version is None and parser.banner is not None:
+                self.version = parser.banner.partition("/")[2].strip()
                 self.log.info("AMI protocol version: %r", self.version)
-            self.handle_message(to_panoramisk_message(message))
-        if self.version is None and self.parser.banner is not None:
-            self.version = self.parser.banner.partition("/")[2].strip()
+            sink = self.event_sink
+            if sink is not None and self.factory is not None and self._only_dispatched(message):
+                sink(message)
+            else:
+                self.handle_message(to_panoramisk_message(message))
+        if self.version is None and parser.banner is not None:
+            self.version = parser.banner.partition("/")[2].strip()
+
+    def _only_dispatched(self, message: AmiMessage) -> bool:
+        """True for an event that panoramisk's ``handle_message`` would only dispatch: it
+        answers no action in flight and is not ``Shutdown`` (which also ends the link)."""
+        if not message.is_event:
+            return False
+        responses = self.responses
+        if responses:
+            headers = message.first_values
+            action_id = headers.get("actionid")
+            command_id = headers.get("commandid")
+            if command_id is not None and command_id in responses:
+                return False
+            if action_id is not None and action_id in responses:
+                return False
+        return message.event.lower() != "shutdown"
 
     def handle_message(self, message: PanoramiskMessage) -> None:
         if self.factory is None:

@@ -10,7 +10,8 @@ Asterisk linked together) by Linkedid.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
 from typing import Any, TypeAlias
 
 from pbx import events as ev
@@ -45,6 +46,11 @@ class Channel:
     @property
     def is_local(self) -> bool:
         return self.name.startswith("Local/")
+
+
+_CHANNEL_FIELDS = tuple(spec.name for spec in fields(Channel))
+_channel_values = attrgetter(*_CHANNEL_FIELDS)
+"""A channel's field values in declaration order (one C call: cheaper than ``replace``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,23 +197,59 @@ class PbxSnapshot:
 
 
 def _channel_from(snapshot: ev.ChannelSnapshot, previous: Channel | None = None) -> Channel:
-    base: dict[str, Any] = dict(
-        uniqueid=snapshot.uniqueid,
-        linkedid=snapshot.linkedid,
-        name=snapshot.channel,
-        state=snapshot.state,
-        state_desc=snapshot.state_desc,
-        caller_id_num=snapshot.caller_id_num,
-        caller_id_name=snapshot.caller_id_name,
-        connected_line_num=snapshot.connected_line_num,
-        connected_line_name=snapshot.connected_line_name,
-        context=snapshot.context,
-        exten=snapshot.exten,
-        priority=snapshot.priority,
-    )
+    """The channel as ``snapshot`` describes it; what only the model knows (the running
+    application, the bridge and conference) is kept from ``previous``."""
     if previous is None:
-        return Channel(**base)
-    return replace(previous, **base)
+        return Channel(
+            snapshot.uniqueid,
+            snapshot.linkedid,
+            snapshot.channel,
+            snapshot.state,
+            snapshot.state_desc,
+            snapshot.caller_id_num,
+            snapshot.caller_id_name,
+            snapshot.connected_line_num,
+            snapshot.connected_line_name,
+            snapshot.context,
+            snapshot.exten,
+            snapshot.priority,
+        )
+    return Channel(
+        snapshot.uniqueid,
+        snapshot.linkedid,
+        snapshot.channel,
+        snapshot.state,
+        snapshot.state_desc,
+        snapshot.caller_id_num,
+        snapshot.caller_id_name,
+        snapshot.connected_line_num,
+        snapshot.connected_line_name,
+        snapshot.context,
+        snapshot.exten,
+        snapshot.priority,
+        previous.application,
+        previous.app_data,
+        previous.bridge_id,
+        previous.conference,
+    )
+
+
+def _describes(snapshot: ev.ChannelSnapshot, channel: Channel) -> bool:
+    """True when ``snapshot`` tells nothing new about ``channel`` (most events do not)."""
+    return (
+        snapshot.priority == channel.priority
+        and snapshot.exten == channel.exten
+        and snapshot.state == channel.state
+        and snapshot.context == channel.context
+        and snapshot.channel == channel.name
+        and snapshot.connected_line_num == channel.connected_line_num
+        and snapshot.connected_line_name == channel.connected_line_name
+        and snapshot.caller_id_num == channel.caller_id_num
+        and snapshot.caller_id_name == channel.caller_id_name
+        and snapshot.state_desc == channel.state_desc
+        and snapshot.linkedid == channel.linkedid
+        and snapshot.uniqueid == channel.uniqueid
+    )
 
 
 def _member_from(event: ev.QueueMemberEvent | ev.QueueMember) -> QueueMemberState:
@@ -287,14 +329,17 @@ class CallModel:
             return self._touch(event.channel)
         return []
 
+    def _on_channel_event(self, event: ev.ChannelEvent) -> list[ModelChange]:
+        return self._touch(event.channel)
+
     def _touch(self, snapshot: ev.ChannelSnapshot) -> list[ModelChange]:
         """Refresh a channel from any event describing it."""
         if not snapshot.uniqueid or snapshot.uniqueid in self._hung_up:
             return []
         previous = self.channels.get(snapshot.uniqueid)
-        updated = _channel_from(snapshot, previous)
-        if updated == previous:
+        if previous is not None and _describes(snapshot, previous):
             return []
+        updated = _channel_from(snapshot, previous)
         self.channels[snapshot.uniqueid] = updated
         return [ChannelChanged(updated)]
 
@@ -302,7 +347,14 @@ class CallModel:
         previous = self.channels.get(uniqueid)
         if previous is None:
             return []
-        updated = replace(previous, **updates)
+        for name, value in updates.items():
+            if getattr(previous, name) != value:
+                break
+        else:
+            return []
+        values = dict(zip(_CHANNEL_FIELDS, _channel_values(previous), strict=True))
+        values.update(updates)
+        updated = Channel(**values)
         if updated == previous:
             return []
         self.channels[uniqueid] = updated
@@ -587,6 +639,9 @@ _HANDLERS: dict[type[ev.AmiEvent], _Handler] = {
     ev.ConfbridgeList: lambda model, event: [],
 }
 """The one table from event type to model handler; other channel events refresh the channel."""
+for _event_type in ev.EVENT_TYPES.values():
+    if issubclass(_event_type, ev.ChannelEvent):
+        _HANDLERS.setdefault(_event_type, CallModel._on_channel_event)
 
 
 def apply_all(model: CallModel, events: Iterable[ev.AmiEvent]) -> list[ModelChange]:

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import types
 import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar, Union
 
@@ -48,34 +49,58 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _read(cls: type[_Snapshot], message: AmiMessage, prefix: str = "") -> _Snapshot:
-    values: dict[str, Any] = {}
-    hints = _hints(typing.cast(type, cls))
-    for spec in dataclasses.fields(cls):  # type: ignore[arg-type]
+_Reader = Callable[[Mapping[str, str]], Any]
+
+
+@functools.cache
+def _reader(cls: type, prefix: str = "") -> _Reader:
+    """A function that builds ``cls`` from a message's lower-cased header map.
+
+    Worked out once per class (and header prefix) from the field declarations and compiled,
+    as ``dataclasses`` does for ``__init__``: every event goes through one of these, so the
+    per-event cost is one dict lookup and conversion per field, nothing else.
+    """
+    hints = _hints(cls)
+    namespace: dict[str, Any] = {"cls": cls, "_to_int": _to_int, "_to_bool": _to_bool}
+    body: list[str] = []
+    arguments: list[str] = []
+    for number, spec in enumerate(dataclasses.fields(cls)):
         if not spec.init:
             continue
+        if spec.kw_only:
+            raise TypeError(f"{cls.__name__}.{spec.name}: keyword-only event fields are not supported")
         kind = hints[spec.name]
         optional = False
         if typing.get_origin(kind) in (Union, types.UnionType):
             args = [arg for arg in typing.get_args(kind) if arg is not type(None)]
             optional, kind = True, args[0]
+        value = f"v{number}"
+        arguments.append(value)
         if dataclasses.is_dataclass(kind):
             sub_prefix = prefix + spec.metadata.get("prefix", "")
-            probe = sub_prefix + "Channel" if kind is ChannelSnapshot else sub_prefix + "BridgeUniqueid"
-            if optional and probe not in message:
-                values[spec.name] = None
-            else:
-                values[spec.name] = _read(typing.cast(type, kind), message, sub_prefix)
-            continue
-        name = prefix + spec.metadata.get("header", spec.name)
-        raw = message.get(name)
-        if raw is None:
+            namespace[f"read{number}"] = _reader(typing.cast(type, kind), sub_prefix)
             if optional:
-                values[spec.name] = None
-                continue
-            raw = ""
-        values[spec.name] = _to_int(raw) if kind is int else _to_bool(raw) if kind is bool else raw
-    return cls(**values)
+                probe = sub_prefix + ("Channel" if kind is ChannelSnapshot else "BridgeUniqueid")
+                body.append(f"{value} = read{number}(index) if {probe.lower()!r} in index else None")
+            else:
+                body.append(f"{value} = read{number}(index)")
+            continue
+        name = (prefix + spec.metadata.get("header", spec.name)).lower()
+        convert = "_to_int" if kind is int else "_to_bool" if kind is bool else ""
+        if optional:
+            body.append(f"{value} = get({name!r})")
+            if convert:
+                body.append(f"if {value} is not None: {value} = {convert}({value})")
+        else:
+            body.append(f"{value} = {convert}(get({name!r}, ''))")
+    lines = ["def read(index):", "    get = index.get", *(f"    {line}" for line in body)]
+    lines.append(f"    return cls({', '.join(arguments)})")
+    exec("\n".join(lines), namespace)  # noqa: S102 - source built above from field declarations only
+    return typing.cast(_Reader, namespace["read"])
+
+
+def _read(cls: type[_Snapshot], message: AmiMessage, prefix: str = "") -> _Snapshot:
+    return typing.cast(_Snapshot, _reader(typing.cast(type, cls), prefix)(message.first_values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -632,9 +657,26 @@ EVENT_TYPES: dict[str, type[AmiEvent]] = {
 _BY_LOWER_NAME = {key.lower(): cls for key, cls in EVENT_TYPES.items()}
 
 
+_SELF_READING = [
+    cls.__name__
+    for cls in EVENT_TYPES.values()
+    if getattr(cls.from_message, "__func__", None) is not getattr(AmiEvent.from_message, "__func__", None)
+]
+if _SELF_READING:
+    raise TypeError(f"events in EVENT_TYPES must be read by their fields, not from_message: {_SELF_READING}")
+
+_READERS: dict[str, _Reader] = {}
+"""Lower-case event name -> its compiled reader, filled in on first sight of each name."""
+
+
 def parse_event(message: AmiMessage) -> AmiEvent:
     """The typed event for an AMI event message (``UnknownEvent`` for unmodelled names)."""
-    cls = _BY_LOWER_NAME.get(message.event.lower())
-    if cls is None:
-        return UnknownEvent.from_message(message)
-    return cls.from_message(message)
+    name = message.event.lower()
+    reader = _READERS.get(name)
+    if reader is None:
+        cls = _BY_LOWER_NAME.get(name)
+        if cls is None:
+            return UnknownEvent.from_message(message)
+        # every class of the table reads itself with AmiEvent.from_message, i.e. this reader
+        reader = _READERS[name] = _reader(typing.cast(type, cls))
+    return typing.cast(AmiEvent, reader(message.first_values))

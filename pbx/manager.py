@@ -105,6 +105,7 @@ class _Link(PanoramiskManager):  # type: ignore[misc]
         protocol.config = self.config
         protocol.encoding = self.encoding = "utf8"
         self.responses = protocol.responses
+        protocol.event_sink = self._owner._on_ami_event
         self._connected = True
 
     def connection_lost(self, exc: BaseException | None) -> None:
@@ -270,7 +271,11 @@ class AmiConnection:
     # --- events ----------------------------------------------------------------------------
 
     def _on_message(self, _manager: object, message: PanoramiskMessage) -> None:
-        raw: AmiMessage = message.ami
+        """panoramisk's dispatch (events it handled itself, such as Shutdown)."""
+        self._on_ami_event(message.ami)
+
+    def _on_ami_event(self, raw: AmiMessage) -> None:
+        """Every event, in wire order: typed, correlated, applied to the model, handed on."""
         try:
             event = ev.parse_event(raw)
             if isinstance(event, ev.OriginateResponse):
@@ -296,7 +301,7 @@ class AmiConnection:
         except Exception:
             log.exception("AMI handler %r failed", handler)
             return
-        if inspect.isawaitable(result):
+        if result is not None and inspect.isawaitable(result):
             self._spawn(result, f"ami-handler-{getattr(handler, '__name__', 'handler')}")
 
     def _spawn(self, awaitable: Awaitable[Any], name: str) -> None:

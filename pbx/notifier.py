@@ -51,6 +51,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -104,7 +105,10 @@ STATE_HASHES: Final = (
 
 
 def _dumps(value: Mapping[str, Any]) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON, non-ASCII kept as UTF-8: the same text as ``json.dumps(value,
+    ensure_ascii=False, separators=(",", ":"))``, several times faster (every change is
+    encoded in the AMI read loop)."""
+    return orjson.dumps(value).decode()
 
 
 # --- public shapes: typed object <-> JSON-ready dict ------------------------------------------

@@ -106,6 +106,19 @@ def test_given_an_oversized_frame_then_it_is_skipped_and_the_next_frame_is_decod
     assert parser.feed(b"Event: Big\r\nV: " + b"y" * 2000 + b"\r\n\r\nEvent: Ok\r\n\r\n")[0].event == "Ok"
 
 
+def test_given_one_read_with_whole_frames_and_an_oversized_start_then_only_the_whole_ones_come_out() -> None:
+    skipped: list[str] = []
+    parser = AmiFrameParser(
+        expect_banner=False, max_frame_bytes=100, on_bad_frame=lambda reason, _: skipped.append(reason)
+    )
+    first = parser.feed(b"Event: A\r\n\r\nEvent: B\r\nX: 1\r\n\r\nEvent: Big\r\nV: " + b"v" * 200)
+    assert [m.event for m in first] == ["A", "B"]
+    assert len(skipped) == 1 and "oversized" in skipped[0]
+    # the rest of the oversized frame is dropped, the frames after it are not
+    later = parser.feed(b"v" * 50 + b"\r\n\r\nEvent: C\r\n\r\nEvent: D\r\n\r\n")
+    assert [m.event for m in later] == ["C", "D"]
+
+
 def test_given_asterisk_22_command_output_then_output_lines_are_kept_in_order() -> None:
     message = parse_frame(
         "Response: Success\r\nActionID: c\r\nMessage: Command output follows\r\n"
