@@ -214,3 +214,46 @@ async def test_given_queueadd_when_asterisk_answers_added_interface_then_the_act
         manager.close()
         server.close()
         await server.wait_closed()
+
+
+async def test_given_an_event_sink_then_events_reach_it_but_replies_and_shutdown_go_through_panoramisk() -> (
+    None
+):
+    hold = asyncio.Event()
+    server, port, _ = await _serve([b"Asterisk Call Manager/11.0.0\r\n"], hold)
+    manager = Manager(host="127.0.0.1", port=port, protocol_factory=AmiProtocol, ping_delay=3600)
+    sunk: list[AmiMessage] = []
+    dispatched: list[str] = []
+    manager.register_event("*", lambda _manager, event: dispatched.append(event.ami.event))
+    try:
+        await manager.connect()
+        await eventually(lambda: manager.protocol is not None and manager.protocol.version)
+        manager.protocol.event_sink = sunk.append
+        listing = manager.send_action(AmiAction({"Action": "CoreShowChannels", "ActionID": "csc-1"}))
+        manager.protocol.data_received(
+            "Event: Newchannel\r\nChannel: PJSIP/1001-00000001\r\nCallerIDName: 张三\r\n\r\n"
+            "Response: Success\r\nActionID: csc-1\r\nEventList: start\r\n"
+            "Message: Channels will follow\r\n\r\n"
+            "Event: CoreShowChannel\r\nActionID: csc-1\r\nChannel: PJSIP/1001-00000001\r\n\r\n"
+            "Event: OriginateResponse\r\nActionID: long-done\r\nReason: 4\r\n\r\n"
+            "Event: CoreShowChannelsComplete\r\nActionID: csc-1\r\nEventList: Complete\r\n"
+            "ListItems: 1\r\n\r\n"
+            "Event: Shutdown\r\nShutdown: Uncleanly\r\nRestart: True\r\n\r\n".encode()
+        )
+        items = await asyncio.wait_for(listing, 1)
+        assert [m.ami.event or m.ami.response for m in items] == [
+            "Success",
+            "CoreShowChannel",
+            "CoreShowChannelsComplete",
+        ]
+        # an event with an ActionID that no action waits for is an ordinary event
+        assert [(m.event, m.value("CallerIDName")) for m in sunk] == [
+            ("Newchannel", "张三"),
+            ("OriginateResponse", ""),
+        ]
+        assert dispatched == ["Shutdown"]
+    finally:
+        hold.set()
+        manager.close()
+        server.close()
+        await server.wait_closed()
