@@ -60,6 +60,7 @@ from .stats import QueueStatsTracker
 log = logging.getLogger(__name__)
 
 SessionScope = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+LIVE_TEXT_TYPES = ("transcript", "kb_suggestions")
 SEND_BUFFER = 256
 """Messages a slow websocket may have pending before it is closed (the client reconnects and
 restores its view from the snapshot)."""
@@ -132,6 +133,9 @@ class DesktopHub:
         self.connections: dict[str, Connection] = {}
         self.pops: dict[str, dict[str, Any]] = {}
         """The last screen pop of each agent with a call (for a reconnecting websocket)."""
+        self.live_text: dict[str, dict[str, dict[str, Any]]] = {}
+        """Each agent's last live-transcription messages (``transcript``, ``kb_suggestions``), for a
+        websocket that reconnects mid-call (they reach every worker on the desktop bus)."""
         self.last_calls: dict[str, AgentCall] = {}
         """Each agent's last ended call (an order saved during wrap-up still gets its recording)."""
         self.snapshot_extra = snapshot_extra
@@ -216,9 +220,12 @@ class DesktopHub:
                         if raw is None or raw.get("type") != "message":
                             continue
                         body = json.loads(raw["data"])
-                        connection = self.connections.get(str(body.get("to", "")))
+                        to, event = str(body.get("to", "")), body["event"]
+                        if event.get("type") in LIVE_TEXT_TYPES:
+                            self.live_text.setdefault(to, {})[event["type"]] = event
+                        connection = self.connections.get(to)
                         if connection is not None:
-                            connection.push(body["event"])
+                            connection.push(event)
                 finally:
                     await pubsub.aclose()
             except (RedisError, OSError) as exc:
@@ -312,10 +319,19 @@ class DesktopHub:
             "screen_pop": pop if call is not None else None,
             "queue": self.queue_stats(),
             "pbx_connected": self.ready.is_set(),
+            **self._live_text_of(username, call),
         }
         if self.snapshot_extra is not None:
             snapshot.update(self.snapshot_extra(username))
         return snapshot
+
+    def _live_text_of(self, username: str, call: AgentCall | None) -> dict[str, Any]:
+        """The current call's transcript so far and its suggestions (None for another call)."""
+        live = self.live_text.get(username, {})
+        return {
+            kind: message if call is not None and message.get("linkedid") == call.linkedid else None
+            for kind, message in ((k, live.get(k, {})) for k in LIVE_TEXT_TYPES)
+        }
 
     # --- following the PBX -----------------------------------------------------------------
 
@@ -352,6 +368,7 @@ class DesktopHub:
         connection = self.connections.get(call.username)
         if isinstance(fact, CallEnded):
             self.pops.pop(call.username, None)
+            self.live_text.pop(call.username, None)
             self.last_calls[call.username] = call
             if connection is not None:
                 connection.push(

@@ -91,6 +91,7 @@
     if (snapshot.queue) renderStats(snapshot.queue);
     if (snapshot.three_party !== undefined) renderThreeParty(snapshot.three_party);
     if (snapshot.wallboard) renderWallboard(snapshot.wallboard);
+    restoreLive(snapshot.transcript, snapshot.kb_suggestions);
     const banner = $("banner");
     if (banner) {
       banner.textContent = snapshot.pbx_configured === false ? "电话系统未配置，话务功能不可用" : (snapshot.pbx_connected === false ? "电话系统连接中断" : "");
@@ -142,6 +143,19 @@
     box.innerHTML = finals.map((t) => "<p class='final'>" + escapeHtml(t) + "</p>").join("") +
       (partial ? "<p class='partial'>" + escapeHtml(partial) + "…</p>" : "") + ended;
     box.scrollTop = box.scrollHeight;
+  }
+
+  // A reconnecting page gets the call's transcript so far (finals and the current partial).
+  function restoreLive(t, suggestions) {
+    if (!t || !$("transcript")) return;
+    const partial = t.stage === "partial" ? t.text : "";
+    let said = t.transcript || "";
+    if (partial && said.endsWith(partial)) said = said.slice(0, said.length - partial.length).trim();
+    transcriptCall = null;
+    renderTranscript({ linkedid: t.linkedid, stage: "restore", text: "" });
+    if (said) finals.push(said);
+    renderTranscript({ linkedid: t.linkedid, stage: t.stage === "ended" ? "ended" : (partial ? "partial" : "restore"), text: partial });
+    if (suggestions) renderSuggestions(suggestions);
   }
 
   function renderSuggestions(message) {

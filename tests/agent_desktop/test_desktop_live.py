@@ -3,6 +3,8 @@ abandoned caller, a websocket that reconnects mid-call."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minhu.settings import Settings
@@ -136,6 +138,31 @@ async def test_given_the_websocket_drops_mid_call_then_a_new_one_restores_the_ca
         d.simulator.engine.dial_in(citizen_call(hang_up_at=200.0))
         await first.wait_for("call", event="answered")
         await first.wait_for("screen_pop")
+        linkedid = first.of("call", event="answered")[-1]["call"]["linkedid"]
+        # what the live transcription (``minhu asr live``) sends on the desktop bus meanwhile
+        for event in (
+            {
+                "type": "transcript",
+                "linkedid": linkedid,
+                "leg": "citizen",
+                "stage": "final",
+                "text": "电梯坏了三天",
+                "transcript": "电梯坏了三天",
+            },
+            {
+                "type": "transcript",
+                "linkedid": linkedid,
+                "leg": "citizen",
+                "stage": "partial",
+                "text": "没人修",
+                "transcript": "电梯坏了三天 没人修",
+            },
+            {"type": "kb_suggestions", "linkedid": linkedid, "hits": [{"id": "kb-elevator"}]},
+        ):
+            await d.runtime.redis.publish(
+                d.runtime.hub.bus_channel, json.dumps({"to": "agent", "event": event})
+            )
+        await first.wait_for("kb_suggestions")
         await first.close()  # the network goes away
 
         snapshot = (await d.get("agent", "/agent/state")).json()
@@ -147,6 +174,9 @@ async def test_given_the_websocket_drops_mid_call_then_a_new_one_restores_the_ca
         hello = second.of("hello")[0]["snapshot"]
         assert hello["call"]["linkedid"] == snapshot["call"]["linkedid"]
         assert hello["screen_pop"]["earlier_orders"][0]["number"] == number
+        # the transcript so far and its suggestions come back too
+        assert hello["transcript"]["transcript"] == "电梯坏了三天 没人修"
+        assert hello["kb_suggestions"]["hits"] == [{"id": "kb-elevator"}]
 
         assert (await d.post("agent", "/agent/hangup")).status_code == 200
         await second.wait_for("call", event="ended")
