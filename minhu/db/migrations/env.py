@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from minhu.db import (  # noqa: F401  (registers the tables)
     assessment_models,
     dialer_models,
+    draft_models,
     kb_models,
     models,
     report_models,
