@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # Asterisk stream the citizen's voice to the AudioSocket server (MINHU_AUDIOSOCKET_ADDR in
     # Asterisk's environment); partial results and knowledge-base suggestions go to the desktop.
     live_transcription: bool = False
+    # Drafts (工单草稿): how many of the latest assigned orders the unit suggestion learns from.
+    draft_history_orders: int = Field(default=2000, ge=0, le=100_000)
 
     # The revisit dialer (``minhu dialer run``) and the IVR's survey share the Redis prefix. The
     # rules' numbers (calling hours, gaps, daily caps) are the policy profile's, not these.
