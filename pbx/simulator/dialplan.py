@@ -76,6 +76,32 @@ def default_dialplan(agi_server: str | None) -> dict[str, tuple[App, ...]]:
             *((App("AGI", f"{agi}/{names.AGI_SURVEY_SCRIPT}?revisit=${{MINHU_REVISIT_ID}}"),) if agi else ()),
             App("Hangup"),
         ),
+        names.THREE_PARTY_CONTEXT: (
+            App(
+                "NoOp", f"three-party room ${{EXTEN}}: ${{CHANNEL}} as ${{{names.THREE_PARTY_ROLE_VARIABLE}}}"
+            ),
+            App("Set", f"MINHU_CONF_USER={names.THREE_PARTY_DEFAULT_USER_PROFILE}"),
+            *(
+                App("GotoIf", f'$["${{{names.THREE_PARTY_ROLE_VARIABLE}}}" = "{role}"]?{role}')
+                for role in names.THREE_PARTY_USER_PROFILES
+            ),
+            App("Goto", "join"),
+            *(
+                step
+                for role, profile in names.THREE_PARTY_USER_PROFILES.items()
+                for step in (App("Set", f"MINHU_CONF_USER={profile}", label=role), App("Goto", "join"))
+            ),
+            App("Answer", label="join"),
+            App(
+                "ConfBridge",
+                f"${{EXTEN}},{names.THREE_PARTY_BRIDGE_PROFILE},${{MINHU_CONF_USER}},{names.THREE_PARTY_MENU}",
+            ),
+            App(
+                "GotoIf",
+                f'$["${{{names.THREE_PARTY_ROLE_VARIABLE}}}" = "citizen"]?{names.SATISFACTION_CONTEXT},s,1',
+            ),
+            App("Hangup"),
+        ),
         # the recording rig (../shared/ami-traces/config-used/extensions.conf)
         "from-citizen": (
             App("Answer"),

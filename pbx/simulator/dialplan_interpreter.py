@@ -172,6 +172,8 @@ class DialplanInterpreter:
             return await self._agi(record, channel, data)
         elif lowered == "queue":
             return await engine.queue.run(record, channel, data)
+        elif lowered == "confbridge":
+            return None if await engine.conferences.confbridge(record, channel, data) else STOP
         elif lowered == "hangup":
             record.ended_by = record.ended_by or "dialplan"
             return STOP

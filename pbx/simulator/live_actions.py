@@ -1,7 +1,8 @@
 """AMI actions answered from the live simulation (when no recording scripts them).
 
-Originate, Hangup, QueueAdd, QueuePause, QueueRemove and PlayDTMF change the simulated calls
-and queues through the ``ScenarioEngine``; the responses carry the messages the recordings show
+Originate, Hangup, QueueAdd, QueuePause, QueueRemove, Redirect, Setvar/Getvar and
+ConfbridgeKick/ConfbridgeList change or read the simulated calls, queues and rooms through the
+``ScenarioEngine``; the responses carry the messages the recordings show
 (``Added interface to queue``, ``Unable to remove interface: Not there``, ``Channel Hungup``,
 ``Originate successfully queued`` ...), and the events follow from the engine.
 """
@@ -12,7 +13,8 @@ import asyncio
 from collections.abc import Callable
 
 from pbx.ami_protocol import AmiMessage
-from pbx.simulator.scenarios import ScenarioEngine
+from pbx.simulator.conference import conference_list_item
+from pbx.simulator.scenario_engine import ScenarioEngine
 from pbx.simulator.templates import build_event
 
 Send = Callable[[AmiMessage], None]
@@ -31,6 +33,11 @@ class LiveActions:
             "queueadd": self._queue_add,
             "queuepause": self._queue_pause,
             "queueremove": self._queue_remove,
+            "redirect": self._redirect,
+            "setvar": self._setvar,
+            "getvar": self._getvar,
+            "confbridgekick": self._confbridge_kick,
+            "confbridgelist": self._confbridge_list,
         }.get(action.value("Action").lower())
         if handler is None:
             return False
@@ -125,3 +132,78 @@ class LiveActions:
             self._respond(send, reply, ok, "Originate successfully queued" if ok else "Originate failed")
 
         self.engine.originate(action, sync_result)
+
+    def _redirect(self, action: AmiMessage, reply: list[tuple[str, str]], send: Send) -> None:
+        if not action.value("Channel"):
+            self._respond(send, reply, False, "Channel not specified")
+            return
+        targets = [(action.value("Channel"), _target(action, ""))]
+        if action.value("ExtraChannel"):
+            targets.append((action.value("ExtraChannel"), _target(action, "Extra")))
+        ok, message = self.engine.redirects.redirect(targets)
+        self._respond(send, reply, ok, message)
+
+    def _setvar(self, action: AmiMessage, reply: list[tuple[str, str]], send: Send) -> None:
+        name = action.value("Channel")
+        channel = self.engine.world.channel_named(name) if name else None
+        if name and channel is None:
+            self._respond(send, reply, False, "Channel not found")
+            return
+        if not action.value("Variable"):
+            self._respond(send, reply, False, "No variable specified")
+            return
+        self._respond(send, reply, True, "Variable Set")
+        if channel is not None:
+            self.engine.world.varset(channel, action.value("Variable"), action.value("Value"))
+
+    def _getvar(self, action: AmiMessage, reply: list[tuple[str, str]], send: Send) -> None:
+        name = action.value("Channel")
+        channel = self.engine.world.channel_named(name) if name else None
+        if name and channel is None:
+            self._respond(send, reply, False, "No such channel")
+            return
+        variable = action.value("Variable")
+        value = self.engine.interpreter.variable(channel, variable) if channel is not None else None
+        send(AmiMessage((("Response", "Success"), *reply, ("Variable", variable), ("Value", value or ""))))
+
+    def _confbridge_kick(self, action: AmiMessage, reply: list[tuple[str, str]], send: Send) -> None:
+        ok, message = self.engine.conferences.kick(action.value("Conference"), action.value("Channel"))
+        self._respond(send, reply, ok, message)
+
+    def _confbridge_list(self, action: AmiMessage, reply: list[tuple[str, str]], send: Send) -> None:
+        room = action.value("Conference")
+        members = self.engine.conferences.members(room)
+        if not members:
+            self._respond(send, reply, False, "No Conference by that name found.")
+            return
+        send(
+            AmiMessage(
+                (
+                    ("Response", "Success"),
+                    *reply,
+                    ("EventList", "start"),
+                    ("Message", "Confbridge user list will follow"),
+                )
+            )
+        )
+        for channel in members:
+            send(conference_list_item(room, channel, reply))
+        send(
+            AmiMessage(
+                (
+                    ("Event", "ConfbridgeListComplete"),
+                    *reply,
+                    ("EventList", "Complete"),
+                    ("ListItems", str(len(members))),
+                )
+            )
+        )
+
+
+def _target(action: AmiMessage, prefix: str) -> tuple[str, str, int]:
+    priority = action.value(f"{prefix}Priority")
+    return (
+        action.value(f"{prefix}Context"),
+        action.value(f"{prefix}Exten"),
+        int(priority) if priority.isdigit() else 1,
+    )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from pbx.simulator.behaviour import Unreachable
 from pbx.simulator.call_record import CallRecord
-from pbx.simulator.dialplan_interpreter import STOP
+from pbx.simulator.dialplan_interpreter import STOP, Jump
 from pbx.simulator.scenario import dialed_behaviour
 from pbx.simulator.world import SimChannel, SimMember
 
@@ -98,6 +98,10 @@ class QueueApplication:
             ended = await engine.talk.run(record, caller, agent_leg, member, queue.name, talk)
             if ended == "caller":
                 return STOP
+            if ended == "redirected" and caller.redirect_to is not None:
+                context, exten, priority = caller.redirect_to
+                caller.redirect_to = None
+                return Jump(context, exten, priority)
             # the agent hung up: with option c the caller goes on in the dialplan
             w.varset(caller, "QUEUESTATUS", "CONTINUE")
             caller.variables["MEMBERINTERFACE"] = member.interface

@@ -29,7 +29,8 @@ class QueueTalk:
         queue_name: str,
         behaviour: object,
     ) -> str:
-        """Caller and agent bridged until one hangs up. Returns "caller" or "agent"."""
+        """Caller and agent bridged until one hangs up or a Redirect takes them out. Returns
+        "caller", "agent" or "redirected"."""
         w = self.engine.world
         peer = leg.peer
         started = record.clock.now()
@@ -44,6 +45,9 @@ class QueueTalk:
                 assert peer is not None
                 w.newexten(peer, "Wait", "600")
                 settled = True
+            if caller.redirect_to is not None or leg.redirect_to is not None:
+                self.redirected(record, caller, leg, member, queue_name, started)
+                return "redirected"
             if caller.hangup_requested.is_set() or record.hangup_at <= now:
                 if not caller.hangup_requested.is_set():
                     self.engine.control.request_hangup(caller, by="citizen")
@@ -169,3 +173,29 @@ class QueueTalk:
         self.engine.members.free(member, queue)
         self.engine.members.avail(queue)
         record.ended_by = record.ended_by or "agent"
+
+    def redirected(
+        self,
+        record: CallRecord,
+        caller: SimChannel,
+        leg: SimChannel,
+        member: SimMember,
+        queue: str,
+        started: float,
+    ) -> None:
+        """A Redirect took the legs out of the queue's bridge (no AgentComplete: the member stays
+        in use until the agent's leg is done where it was sent)."""
+        w = self.engine.world
+        bridge = caller.bridge
+        w.varset(leg, "BRIDGEPEER", "")
+        w.varset(caller, "BRIDGEPEER", "")
+        w.leave_bridge(leg)
+        w.leave_bridge(caller)
+        talked = record.clock.now() - started
+        w.varset(caller, "DIALEDTIME", str(int(talked)))
+        w.varset(caller, "DIALEDTIME_MS", str(int(talked * 1000)))
+        w.varset(caller, "ANSWEREDTIME", "0")
+        w.varset(caller, "ANSWEREDTIME_MS", "0")
+        if bridge is not None and not bridge.channels:
+            w.destroy_bridge(bridge)
+        self.engine.redirects.agent_leg_redirected(caller, leg, member, queue, started)

@@ -5,7 +5,7 @@ progress and the wake-ups of their tasks) and wires the parts together, one per 
 ``DialplanInterpreter`` walks channels through the dialplan, ``QueueApplication`` plays
 ``Queue()`` (with ``MemberRinger`` and ``QueueTalk``), ``QueueMembers`` answers
 QueueAdd/Pause/Remove, ``Originator`` answers Originate and ``ChannelControl`` answers and hangs
-up channels.
+up channels, ``ConferenceRooms`` plays ``ConfBridge()`` and ``Redirects`` answers Redirect.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pbx.ami_protocol import AmiMessage
 from pbx.simulator.call_record import CallRecord
 from pbx.simulator.channel_control import ChannelControl
 from pbx.simulator.citizen import CallClock, Citizen, CitizenScript, Keypad
+from pbx.simulator.conference import ConferenceRooms
 from pbx.simulator.dialplan import Dialplan, default_dialplan
 from pbx.simulator.dialplan_interpreter import DialplanInterpreter
 from pbx.simulator.originate import Originator
@@ -26,6 +27,7 @@ from pbx.simulator.queue_application import QueueApplication
 from pbx.simulator.queue_members import QueueMembers
 from pbx.simulator.queue_ringing import MemberRinger
 from pbx.simulator.queue_talk import QueueTalk
+from pbx.simulator.redirect import Redirects
 from pbx.simulator.scenario import InboundCall, Scenario
 from pbx.simulator.world import UNKNOWN, SimChannel, SimMember, World
 
@@ -54,6 +56,8 @@ class ScenarioEngine:
         self.talk = QueueTalk(self)
         self.members = QueueMembers(self)
         self.originator = Originator(self)
+        self.conferences = ConferenceRooms(self)
+        self.redirects = Redirects(self)
 
     # --- lifecycle --------------------------------------------------------------------------
 

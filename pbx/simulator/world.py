@@ -55,6 +55,9 @@ class SimChannel:
     hangup_requested: asyncio.Event = field(default_factory=asyncio.Event)
     hangup_cause: int = 16
     hangup_by_action: bool = False
+    redirect_to: tuple[str, str, int] | None = None
+    """Where an AMI ``Redirect`` sends the channel (context, extension, priority), until the
+    application it is in lets go of it."""
 
     @property
     def device(self) -> str:
@@ -87,15 +90,19 @@ class SimBridge:
     bridge_type: str = "basic"
     technology: str = "simple_bridge"
     channels: list[SimChannel] = field(default_factory=list)
+    creator: str = UNKNOWN
+    name: str = UNKNOWN
+    hidden: int = 0
+    """Channels in the bridge that show in no event (ConfBridge's announcer)."""
 
     def snapshot(self) -> dict[str, str]:
         return {
             "BridgeUniqueid": self.uniqueid,
             "BridgeType": self.bridge_type,
             "BridgeTechnology": self.technology,
-            "BridgeCreator": UNKNOWN,
-            "BridgeName": UNKNOWN,
-            "BridgeNumChannels": str(len(self.channels)),
+            "BridgeCreator": self.creator,
+            "BridgeName": self.name,
+            "BridgeNumChannels": str(len(self.channels) + self.hidden),
             "BridgeVideoSourceMode": "none",
         }
 
