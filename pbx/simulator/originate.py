@@ -170,7 +170,10 @@ class Originator:
             w.newexten(leg, application, action.value("Data"))
             response(4, leg)
             w.device_state(leg.device, "INUSE")
-            engine.spawn(self._hold(record, leg, peer, behaviour))
+            if application.lower() == "chanspy":
+                engine.spawn(self._spy(record, leg, action.value("Data")))
+            else:
+                engine.spawn(self._hold(record, leg, peer, behaviour))
             return
         context, exten = action.value("Context"), action.value("Exten")
         steps = engine.dialplan.get(context, ())
@@ -198,6 +201,15 @@ class Originator:
             record.hangup_at = min(record.hangup_at, behaviour.hang_up_after)
         try:
             await self.engine.interpreter.run_dialplan(record, leg, context, exten)
+        finally:
+            if not leg.gone:
+                self.engine.control.teardown(leg, record)
+            record.ended.set()
+
+    async def _spy(self, record: CallRecord, leg: SimChannel, data: str) -> None:
+        """An answered originate into ChanSpy (a supervisor listening in)."""
+        try:
+            await self.engine.spy.run(record, leg, data)
         finally:
             if not leg.gone:
                 self.engine.control.teardown(leg, record)

@@ -5,7 +5,8 @@ progress and the wake-ups of their tasks) and wires the parts together, one per 
 ``DialplanInterpreter`` walks channels through the dialplan, ``QueueApplication`` plays
 ``Queue()`` (with ``MemberRinger`` and ``QueueTalk``), ``QueueMembers`` answers
 QueueAdd/Pause/Remove, ``Originator`` answers Originate and ``ChannelControl`` answers and hangs
-up channels, ``ConferenceRooms`` plays ``ConfBridge()`` and ``Redirects`` answers Redirect.
+up channels, ``ConferenceRooms`` plays ``ConfBridge()``, ``Redirects`` answers Redirect and ``ChanSpy``
+lets a supervisor listen in.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from pbx.ami_protocol import AmiMessage
 from pbx.simulator.call_record import CallRecord
 from pbx.simulator.channel_control import ChannelControl
+from pbx.simulator.chanspy import ChanSpy
 from pbx.simulator.citizen import CallClock, Citizen, CitizenScript, Keypad
 from pbx.simulator.conference import ConferenceRooms
 from pbx.simulator.dialplan import Dialplan, default_dialplan
@@ -58,6 +60,7 @@ class ScenarioEngine:
         self.originator = Originator(self)
         self.conferences = ConferenceRooms(self)
         self.redirects = Redirects(self)
+        self.spy = ChanSpy(self)
 
     # --- lifecycle --------------------------------------------------------------------------
 
