@@ -26,6 +26,7 @@ from .agents.runtime import PbxRuntime, RuntimeOptions
 from .routers import agent, auth, calendar, directory, kb, live, orders, pages, supervisor
 from .routers import assessment as assessment_routes
 from .routers import dialer as dialer_routes
+from .routers import drafts as draft_routes
 
 log = get_logger(__name__)
 
@@ -159,6 +160,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         dialer_routes.router,
         kb.router,
         assessment_routes.router,
+        draft_routes.router,
     ):
         api.include_router(router)
     app.include_router(api)
