@@ -187,8 +187,12 @@ class QueueTalk:
         in use until the agent's leg is done where it was sent)."""
         w = self.engine.world
         bridge = caller.bridge
-        w.varset(leg, "BRIDGEPEER", "")
-        w.varset(caller, "BRIDGEPEER", "")
+        for channel in (leg, caller):
+            w.varset(channel, "BRIDGEPEER", "")
+            if channel.redirect_to is not None:
+                # at the target already, but the application is still the one it was in (recorded)
+                context, exten, priority = channel.redirect_to
+                w.newexten(channel, channel.application, channel.app_data, context, exten, priority)
         w.leave_bridge(leg)
         w.leave_bridge(caller)
         talked = record.clock.now() - started

@@ -10,7 +10,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from pbx.events import AgentComplete, AmiEvent, ConfbridgeJoin, ConfbridgeLeave, UnknownEvent, VarSet
+from pbx.dialplan_names import THREE_PARTY_CONTEXT
+from pbx.events import (
+    AgentComplete,
+    AmiEvent,
+    ConfbridgeJoin,
+    ConfbridgeLeave,
+    Newexten,
+    UnknownEvent,
+    VarSet,
+)
 from pbx.manager import AmiConnection, AmiSettings
 from pbx.simulator.citizen import Citizen, HangUp
 from pbx.simulator.scenarios import Answers, InboundCall, MemberSpec, Scenario
@@ -133,8 +142,15 @@ async def test_given_a_live_queue_call_when_the_legs_are_redirected_then_the_eve
             if isinstance(e, VarSet) and e.variable == "BRIDGEPEER" and not e.value
         )
         names = [_name(e) for e in seen[start:]]
-        # c-three-party-confbridge after the dual Redirect: no AgentComplete, both legs leave the
-        # queue's bridge, it goes away, the room starts and the legs join it
+        # c-three-party-confbridge after the dual Redirect: each leg at the room's extension but
+        # still in its queue application, no AgentComplete, both legs leave the queue's bridge,
+        # it goes away, the room starts and the legs join it
+        assert names[:6] == ["VarSet", "Newexten", "VarSet", "Newexten", "BridgeLeave", "BridgeLeave"]
+        first_steps = [e for e in seen[start:] if isinstance(e, Newexten)][:2]
+        assert [(e.application, e.channel.context, e.channel.exten) for e in first_steps] == [
+            ("AppQueue", THREE_PARTY_CONTEXT, "800124"),
+            ("Queue", THREE_PARTY_CONTEXT, "800124"),
+        ]
         expected = [
             "BridgeLeave",
             "BridgeLeave",
