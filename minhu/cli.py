@@ -260,7 +260,8 @@ def dialer_run(
 
 
 asr_app = typer.Typer(
-    help="语音识别：实时转写。 Speech recognition: live transcription.", no_args_is_help=True
+    help="语音识别：实时转写、草稿准确率。 Speech recognition: live transcription, draft accuracy.",
+    no_args_is_help=True,
 )
 app.add_typer(asr_app, name="asr")
 
@@ -290,3 +291,49 @@ def asr_live(ctx: typer.Context) -> None:
 
     asyncio.run(run())
     typer.echo("实时转写已停止 / live transcription stopped")
+
+
+@asr_app.command("accuracy")
+def asr_accuracy(
+    ctx: typer.Context,
+    date_from: Annotated[str, typer.Option("--from", help="开始日期（含），如 2026-11-01 / first day")],
+    date_to: Annotated[str, typer.Option("--to", help="结束日期（含） / last day (inclusive)")],
+) -> None:
+    """工单草稿各字段的准确率（坐席采纳建议值的比例），按坐席的确认记录精确计算。
+
+    Per-field accuracy of draft work orders over the given days: the share of the agents'
+    decisions that accepted the suggestion, from exact counts.
+    """
+    from datetime import date
+
+    from minhu.db.engine import create_engine, create_session_factory
+    from minhu.services.drafts import FIELD_LABELS, AccuracyReport, DraftService, decimal_of
+    from minhu.services.errors import ServiceError
+    from workorders.clock import SystemClock
+
+    settings = _settings(ctx)
+    try:
+        first, last = date.fromisoformat(date_from), date.fromisoformat(date_to)
+    except ValueError as exc:
+        typer.secho(f"日期格式应为 YYYY-MM-DD / bad date: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    actor = Actor(user_id="minhu-cli", role=Role.SYSTEM, name="运维命令行")
+
+    async def run() -> AccuracyReport:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                service = DraftService(session, clock=SystemClock(settings.tz), tz=settings.tz)
+                return await service.accuracy(actor, first, last)
+        finally:
+            await engine.dispose()
+
+    try:
+        report = asyncio.run(run())
+    except ServiceError as exc:
+        typer.secho(exc.message, fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{first.isoformat()} 至 {last.isoformat()}：{report.drafts} 份草稿 / drafts")
+    for f in (*report.fields, report.overall):
+        label = FIELD_LABELS.get(f.field, "全部字段")
+        typer.echo(f"  {f.field:<9} {label:<6} {f.accepted}/{f.decided}  {decimal_of(f.accuracy) or '—'}")

@@ -48,7 +48,7 @@ LIST_FIELDS = frozenset({"phones", "dates"})
 MAX_TRANSCRIPT_CHARS = 20_000
 
 _DRAFTERS = (Role.INTAKE_AGENT, Role.SUPERVISOR, Role.ADMIN)
-_READERS = (Role.SUPERVISOR, Role.ADMIN)
+_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM)
 _LOCAL_GROUPS = (AssessmentGroup.DISTRICT.value, AssessmentGroup.COUNTY.value)
 
 
