@@ -230,6 +230,44 @@
     });
   }
 
+  // --- draft work order from the transcript (生成草稿) -----------------------------------------
+  // Form inputs filled from a draft; on save each one's final value goes back as the agent's decision.
+  const DRAFT_INPUTS = { kind: "order-kind", category: "order-category", name: "order-name", phones: "order-phone",
+    summary: "order-content", address: "order-address", unit: "order-unit" };
+  let draft = null;
+  function clearDraft() {
+    draft = null;
+    Object.values(DRAFT_INPUTS).forEach((id) => { $(id).classList.remove("suggested"); $(id).title = ""; });
+    $("draft-info").textContent = "";
+  }
+  async function makeDraft() {
+    const live = finals.join("") + ($("transcript").querySelector(".partial") ? $("transcript").querySelector(".partial").textContent.replace(/…$/, "") : "");
+    const said = $("draft-text").value.trim() || live.trim();
+    if (!said) { showError("没有可用的转写内容，请先通话或粘贴文字"); return; }
+    const made = await act("POST", "/drafts", { text: said, linkedid: $("draft-text").value.trim() ? null : transcriptCall });
+    if (!made) return;
+    clearDraft();
+    draft = made;
+    Object.entries(DRAFT_INPUTS).forEach(([field, id]) => {
+      const f = made.fields[field];
+      let value = field === "phones" ? (f.value[0] || "") : text(f.value);
+      const el = $(id);
+      if (!value) return;
+      if (el.tagName === "SELECT" && !Array.from(el.options).some((o) => o.value === value)) return;
+      el.value = value;
+      el.classList.add("suggested");
+      el.title = "草稿建议（置信度 " + Math.round(f.confidence * 100) + "%）" + (f.sources.length ? "，依据：" + f.sources.map((s) => s.text).join("、") : "");
+    });
+    $("draft-info").textContent = "已生成草稿 " + made.id + "，蓝色为建议值，请核对";
+  }
+  function draftDecisions() {
+    return Object.entries(DRAFT_INPUTS).map(([field, id]) => {
+      const value = $(id).value.trim();
+      if (field === "phones") return { field, value: value ? [value] : [] };
+      return { field, value: value || null };
+    });
+  }
+
   // --- the agent's controls ---------------------------------------------------------------
   async function loadLists() {
     const reasons = await act("GET", "/agent/pause-reasons");
@@ -261,6 +299,7 @@
     "tp-leave": () => act("POST", "/agent/three-party/leave").then((t) => t && renderThreeParty(t)),
     "tp-release": () => act("POST", "/agent/three-party/release-unit").then((t) => t && renderThreeParty(t)),
     "tp-retry": () => act("POST", "/agent/three-party/retry").then((t) => t && renderThreeParty(t)),
+    "draft-make": makeDraft,
     "kb-search": async () => {
       const found = await act("GET", "/kb/search?q=" + encodeURIComponent($("kb-query").value));
       // title_html and snippet_html are escaped by the server, with <em> around the matched words
@@ -290,8 +329,14 @@
         const linked = await act("POST", "/agent/call-link", { order_number: order.number });
         if (linked) note += "，已关联通话录音 " + linked.recording;
       }
+      if (draft) {
+        const kept = await act("POST", "/drafts/" + draft.id + "/decisions", { order_number: order.number, fields: draftDecisions() });
+        if (kept) note += "，草稿采纳 " + kept.decisions.filter((d) => d.decision === "accepted").length + " 项、修改 " + kept.decisions.filter((d) => d.decision === "corrected").length + " 项";
+      }
       $("order-result").innerHTML = "<span id='order-number'>" + escapeHtml(note) + "</span>";
       $("order-form").reset();
+      clearDraft();
+      $("draft-text").value = "";
     });
   }
   if (token) start();
