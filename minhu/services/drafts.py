@@ -11,6 +11,7 @@ when and the order number. Accuracy per field is counted from those decisions wi
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -221,8 +222,14 @@ class DraftService:
         now = self._clock.now()
         at = reference or now
         units, names = await self.unit_directory()
-        context = DraftContext.build(units, await self.history(set(names)))
-        draft = draft_order(text, at.astimezone(self._tz), context)
+        history = await self.history(set(names))
+
+        def make() -> DraftOrder:
+            return draft_order(text, at.astimezone(self._tz), DraftContext.build(units, history))
+
+        # Segmenting the transcript and indexing the history is CPU work (tens of milliseconds
+        # with thousands of orders, a second for the segmenter's first load): off the event loop.
+        draft = await asyncio.to_thread(make)
         row = OrderDraftRow(
             linkedid=linkedid or None,
             transcript=text,
