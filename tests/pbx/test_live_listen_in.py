@@ -26,8 +26,7 @@ async def live() -> AsyncIterator[tuple[AmiConnection, list[AmiEvent]]]:
     scenario = Scenario(
         members=(MemberSpec(AGENT, "坐席1001"),),
         destinations=((AGENT, Answers(after=0.5)), (SUPERVISOR, Answers(after=0.5))),
-        calls=(InboundCall(Citizen.scripted(HangUp(at=3600.0), name="张三")),),
-    )
+        )
     simulator = AmiSimulator(
         settings=SimulatorSettings(time_scale=0.01, restart_delay=0.0), scenario=scenario
     )
@@ -47,6 +46,9 @@ async def live() -> AsyncIterator[tuple[AmiConnection, list[AmiEvent]]]:
     connection.on_event(seen.append)
     await connection.start()
     await connection.wait_connected(5)
+    # the citizen calls once the client is connected: AmiConnection.resync replaces the model
+    # with status lists read one after the other, so a call set up meanwhile can be missed
+    simulator.engine.dial_in(InboundCall(Citizen.scripted(HangUp(at=3600.0), name="张三")))
     try:
         yield connection, seen
     finally:
