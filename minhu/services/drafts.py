@@ -12,7 +12,8 @@ when and the order number. Accuracy per field is counted from those decisions wi
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -141,6 +142,28 @@ def _strip_parent(name: str, parent: str) -> str:
     return name[len(parent) :] if name.startswith(parent) and len(name) > len(parent) else name
 
 
+_CONTEXTS: OrderedDict[tuple[tuple[UnitRef, ...], tuple[AssignedOrder, ...]], DraftContext] = OrderedDict()
+_CONTEXTS_LOCK = threading.Lock()
+_CONTEXTS_KEPT = 4
+
+
+def _context(units: tuple[UnitRef, ...], history: tuple[AssignedOrder, ...]) -> DraftContext:
+    """The draft context of this directory and history; the history's index is built once per
+    process for as long as neither changes (the last few are kept)."""
+    key = (units, history)
+    with _CONTEXTS_LOCK:
+        found = _CONTEXTS.get(key)
+        if found is not None:
+            _CONTEXTS.move_to_end(key)
+            return found
+    built = DraftContext.build(units, history)
+    with _CONTEXTS_LOCK:
+        _CONTEXTS[key] = built
+        while len(_CONTEXTS) > _CONTEXTS_KEPT:
+            _CONTEXTS.popitem(last=False)
+    return built
+
+
 class DraftService:
     def __init__(
         self, session: AsyncSession, *, clock: Clock, tz: tzinfo, history_orders: int = 2000
@@ -225,7 +248,7 @@ class DraftService:
         history = await self.history(set(names))
 
         def make() -> DraftOrder:
-            return draft_order(text, at.astimezone(self._tz), DraftContext.build(units, history))
+            return draft_order(text, at.astimezone(self._tz), _context(units, tuple(history)))
 
         # Segmenting the transcript and indexing the history is CPU work (tens of milliseconds
         # with thousands of orders, a second for the segmenter's first load): off the event loop.
