@@ -26,7 +26,7 @@ async def live() -> AsyncIterator[tuple[AmiConnection, list[AmiEvent]]]:
     scenario = Scenario(
         members=(MemberSpec(AGENT, "坐席1001"),),
         destinations=((AGENT, Answers(after=0.5)), (SUPERVISOR, Answers(after=0.5))),
-        )
+    )
     simulator = AmiSimulator(
         settings=SimulatorSettings(time_scale=0.01, restart_delay=0.0), scenario=scenario
     )
