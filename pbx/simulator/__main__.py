@@ -14,7 +14,7 @@ import contextlib
 import logging
 import signal
 
-from pbx.simulator.citizen import Citizen, HangUp, Press
+from pbx.simulator.citizen import Citizen, HangUp, Press, Step
 from pbx.simulator.recording import bundled_recordings, load_recording
 from pbx.simulator.scenarios import Answers, InboundCall, Scenario
 from pbx.simulator.server import AmiSimulator, SimulatorSettings
@@ -34,6 +34,7 @@ def demo_calls(every: float = DEMO_CALL_EVERY_S, count: int = DEMO_CALLS) -> tup
     for n in range(count):
         number = f"1380375{n % 30 + 1:04d}"
         name = f"市民{n % 30 + 1:02d}"
+        steps: tuple[Step, ...]
         if n % 6 == 4:
             steps = (Press("2", at=4.0), Press("20261001000001#", at=8.0), HangUp(at=40.0))
         elif n % 6 == 5:
