@@ -581,6 +581,27 @@ class CallModel:
             if len(bridge_ids) == 1:
                 conferences[name] = replace(conference, bridge_uniqueid=str(next(iter(bridge_ids))))
 
+        return self._take(channels, bridges, callers, members, conferences)
+
+    def adopt(self, other: CallModel) -> list[ModelChange]:
+        """Take ``other``'s whole state (a model rebuilt elsewhere); return the diff."""
+        self._hung_up.update(other._hung_up)
+        return self._take(
+            dict(other.channels),
+            dict(other.bridges),
+            dict(other.queue_callers),
+            dict(other.queue_members),
+            dict(other.conferences),
+        )
+
+    def _take(
+        self,
+        channels: dict[str, Channel],
+        bridges: dict[str, Bridge],
+        callers: dict[tuple[str, str], QueueCaller],
+        members: dict[tuple[str, str], QueueMemberState],
+        conferences: dict[str, Conference],
+    ) -> list[ModelChange]:
         changes: list[ModelChange] = []
         changes += _diff(self.channels, channels, ChannelChanged, ChannelGone)
         changes += _diff(self.bridges, bridges, BridgeChanged, BridgeGone)

@@ -140,6 +140,8 @@ class AmiConnection:
         self._stopping = False
         self.connections = 0
         self.resyncs = 0
+        self._resync_buffers: list[list[ev.AmiEvent]] = []
+        """Events that arrived while a resync was asking for the status lists (see resync)."""
 
     # --- subscriptions ---------------------------------------------------------------------
 
@@ -247,11 +249,23 @@ class AmiConnection:
                 return
 
     async def resync(self, link: _Link | None = None) -> list[ModelChange]:
-        """Rebuild the model from the PBX's status lists."""
+        """Rebuild the model from the PBX's status lists.
+
+        The three lists are asked one after the other while events keep coming; each list is
+        as of its own moment. So every event that arrives from the first request on is also
+        kept, and replayed, in wire order, onto the model built from the lists: a call set up
+        (or a channel hung up) between two lists is neither lost nor revived. Replaying an
+        event the lists already reflect is harmless (every change sets state, none counts).
+        Subscribers get the difference between the model they knew and the rebuilt one."""
         link = link or self._require_link()
-        channels = await self._send_raw(link, {"Action": "CoreShowChannels"})
-        bridges = await self._send_raw(link, {"Action": "BridgeList"})
-        queues = await self._send_raw(link, {"Action": "QueueStatus"})
+        during: list[ev.AmiEvent] = []
+        self._resync_buffers.append(during)
+        try:
+            channels = await self._send_raw(link, {"Action": "CoreShowChannels"})
+            bridges = await self._send_raw(link, {"Action": "BridgeList"})
+            queues = await self._send_raw(link, {"Action": "QueueStatus"})
+        finally:
+            self._resync_buffers.remove(during)
         items = [
             ev.parse_event(m)
             for m in [*_as_list(channels), *_as_list(bridges), *_as_list(queues)]
@@ -263,7 +277,14 @@ class AmiConnection:
             queue_members=tuple(i for i in items if isinstance(i, ev.QueueMember)),
             queue_entries=tuple(i for i in items if isinstance(i, ev.QueueEntry)),
         )
-        changes = self.model.resync(snapshot)
+        rebuilt = CallModel()
+        rebuilt.resync(snapshot)
+        for event in during:
+            try:
+                rebuilt.apply(event)
+            except Exception:
+                log.exception("AMI event could not be replayed after the resync: %r", event)
+        changes = self.model.adopt(rebuilt)
         self.resyncs += 1
         self._publish(changes)
         return changes
@@ -286,6 +307,8 @@ class AmiConnection:
         except Exception:
             log.exception("AMI event could not be applied: %r", raw)
             return
+        for buffer in self._resync_buffers:
+            buffer.append(event)
         for handler in self._event_handlers:
             self._call(handler, event)
         if changes:

@@ -7,10 +7,18 @@ from collections.abc import AsyncIterator
 import pytest
 
 from pbx import events as ev
+from pbx.ami_protocol import AmiMessage
 from pbx.call_model import ChannelGone, ModelChange
 from pbx.exceptions import AmiActionError, AmiActionTimeoutError, AmiLinkLostError, AmiNotConnectedError
 from pbx.manager import AmiConnection, AmiSettings
-from pbx.simulator.recording import bundled_recordings, load_recording
+from pbx.simulator.recording import (
+    Exchange,
+    Recording,
+    Session,
+    TimedMessage,
+    bundled_recordings,
+    load_recording,
+)
 from pbx.simulator.server import AmiSimulator, SimulatorSettings
 
 from .pbx_polling import eventually
@@ -150,3 +158,62 @@ async def test_given_no_connection_then_actions_fail_at_once() -> None:
         await connection.hangup("x")
     delays = [connection.backoff_delay(n) for n in range(8)]
     assert all(0 < d <= 0.2 for d in delays) and delays[0] <= 0.05
+
+
+def _with_a_call_arriving_during_the_resync() -> Recording:
+    """b-inbound-queue-call, where a second citizen's channel appears (Newchannel, Newstate)
+    right after the CoreShowChannels list and before the BridgeList is asked for: the race of
+    a resync on a busy PBX."""
+    recording = load_recording(bundled_recordings()["b-inbound-queue-call"])
+    (session,) = recording.sessions
+    exchanges = []
+    for exchange in session.exchanges:
+        if exchange.name == "CoreShowChannels":
+            template = next(
+                item.message
+                for e in session.exchanges
+                for item in e.replies
+                if item.message.event == "Newchannel"
+            )
+            late = {"Uniqueid": "1790000000.900", "Linkedid": "1790000000.900"}
+            late |= {"Channel": "PJSIP/carrier-00000900", "CallerIDNum": "13700137000"}
+            newchannel = AmiMessage(tuple((k, late.get(k, v)) for k, v in template.headers))
+            up = AmiMessage(
+                tuple(
+                    (k, {"Event": "Newstate", "ChannelState": "6", "ChannelStateDesc": "Up"}.get(k, v))
+                    for k, v in newchannel.headers
+                )
+            )
+            last = exchange.replies[-1].delay
+            replies = (*exchange.replies, TimedMessage(last, newchannel), TimedMessage(last, up))
+            exchange = Exchange(exchange.action, replies, exchange.closed_after)
+        exchanges.append(exchange)
+    return Recording(recording.name, (Session(session.banner, session.greeting, tuple(exchanges)),))
+
+
+async def test_given_a_call_set_up_while_the_resync_asks_its_lists_then_the_model_keeps_it() -> None:
+    simulator = AmiSimulator(_with_a_call_arriving_during_the_resync(), FAST)
+    await simulator.start()
+    connection = AmiConnection(_settings(simulator.port), rng=random.Random(1))
+    changes: list[ModelChange] = []
+    connection.on_changes(changes.extend)
+    try:
+        await connection.start()
+        await connection.wait_connected(5)
+        await connection.queue_add("citizens", "Local/1001@agent-sim", "坐席1001")
+        await connection.originate(
+            "Local/12345@from-citizen", context="citizen-sim", exten="s", caller_id='"李四" <13800138000>'
+        )
+        await eventually(lambda: len(connection.model.bridges) == 1, what="bridged call")
+        bridged = {u: c.bridge_id for u, c in connection.model.channels.items() if c.bridge_id}
+
+        await connection.resync()  # CoreShowChannels, then the new call's events, then the rest
+
+        # (the simulator gives recorded Uniqueids its own epoch: find the channel by its name)
+        late = connection.model.channel_named("PJSIP/carrier-00000900")
+        assert late is not None and late.is_up and late.caller_id_num == "13700137000"
+        assert {u: c.bridge_id for u, c in connection.model.channels.items() if c.bridge_id} == bridged
+        assert not any(isinstance(c, ChannelGone) and c.channel.uniqueid == late.uniqueid for c in changes)
+    finally:
+        await connection.stop()
+        await simulator.stop()
