@@ -63,7 +63,11 @@ class HistoryIndex:
         return sorted(scores.items(), key=lambda kv: -kv[1])[:limit]
 
     def vote(self, query_tokens: Sequence[str], limit: int = 10) -> dict[str, float]:
-        """Each unit's share of the similarity of the nearest orders (sums to 1 when any match)."""
+        """Each unit's share of the similarity of the nearest orders, times the strength of the
+        nearest match: full once the match is worth one informative word (a BM25 score of
+        ``k1 + 1``, a word with idf 1 that about a third of the orders share), less below.
+        History made of near-copies shares only words every order has (idf near 0), so it
+        cannot outvote the request's topic."""
         hits = self.search(query_tokens, limit)
         if not hits:
             return {}
@@ -73,7 +77,8 @@ class HistoryIndex:
             if s >= 0.35 * top:
                 votes[self.units[i]] += s
         total = sum(votes.values())
-        return {u: v / total for u, v in votes.items()}
+        strength = min(1.0, top / (self.k1 + 1))
+        return {u: strength * v / total for u, v in votes.items()}
 
 
 def resolve(directory: Sequence[UnitRef], name: str) -> UnitRef | None:

@@ -380,6 +380,20 @@ def test_a_callers_own_directory_and_history_decide_the_unit() -> None:
     assert any(r.startswith("历史") for r in with_history.unit_candidates[0].reasons)
 
 
+def test_a_history_of_near_copies_sharing_a_word_does_not_outvote_the_topic() -> None:
+    """Two thousand orders about a market's parking, all sent to the market regulator, share
+    only 小区门口 with a citizen's complaint about street stalls: the topic (city management)
+    keeps the unit."""
+    text = "市民：我们小区门口天天有人摆摊卖菜占道经营"
+    history = [AssignedOrder(f"小区门口菜市场停车收费太贵第{n}次", "market") for n in range(2000)]
+    units = [
+        UnitRef("city-management", "市城市管理局", aliases=("城管局",)),
+        UnitRef("market", "市市场监督管理局", aliases=("市场监管局",)),
+    ]
+    draft = draft_order(text, MONDAY, DraftContext.build(units, history))
+    assert draft.unit.value == "city-management"
+
+
 def test_a_unit_the_citizen_names_counts() -> None:
     draft = draft_order("市民：我找人社局，我们厂里欠了半年工资没发", MONDAY)
     assert draft.unit.value == "hrss"
