@@ -11,7 +11,6 @@ The live simulator answers Originate, Hangup and the queue actions from its ``Sc
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
@@ -23,13 +22,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agent_desktop.agents.runtime import PbxRuntime, RuntimeOptions
-from agent_desktop.app import create_app
-from agent_desktop.deps import get_session
+from agent_desktop.agents.runtime import PbxRuntime
 from minhu.settings import Settings
 from pbx.ami_protocol import AmiMessage
 from pbx.dialplan_names import THREE_PARTY_CONTEXT, THREE_PARTY_ROLE_VARIABLE
@@ -41,7 +36,7 @@ from workorders.clock import FixedClock
 
 from ..api.city import City, build_city
 from ..ivr.harness import SOUNDS, running_ivr
-from .desk import eventually
+from .desk import api_worker, eventually, on_simulator, shared_session
 
 CHROMIUM = os.environ.get("MINHU_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -254,50 +249,12 @@ async def stack(
         )
         rooms = ConfBridgeRooms(simulator)
         port = await simulator.start()
-        settings = settings.model_copy(
-            update={
-                "ami_host": "127.0.0.1",
-                "ami_port": port,
-                "ami_username": "hotline",
-                "ami_secret": SecretStr("hotline-secret"),
-                "pbx_redis_prefix": f"minhu-test:{uuid.uuid4().hex[:8]}",
-                "agent_wrapup_seconds": 0.0,
-                "three_party_ring_seconds": 20.0,
-            }
-        )
-        app = create_app(settings, clock=clock)
-        app.state.pbx_options = RuntimeOptions(join_timeout=3.0, alone_grace=0.05)
-        lock = asyncio.Lock()
-        owner: list[asyncio.Task[Any] | None] = [None]
-
-        @contextlib.asynccontextmanager
-        async def scope() -> AsyncIterator[AsyncSession]:
-            """The one test session, used by one task at a time (re-entrant within a task)."""
-            if owner[0] is asyncio.current_task():
-                yield db_session
-                return
-            async with lock:
-                owner[0] = asyncio.current_task()
-                try:
-                    yield db_session
-                finally:
-                    owner[0] = None
-
-        async def the_test_session() -> AsyncIterator[AsyncSession]:
-            async with scope() as session:
-                yield session
-
-        app.dependency_overrides[get_session] = the_test_session
-        app.state.session_factory = scope
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-        )
-        serving = asyncio.create_task(server.serve())
+        settings = on_simulator(settings, port, agent_wrapup_seconds=0.0, three_party_ring_seconds=20.0)
         try:
-            await eventually(lambda: server.started, 10, "uvicorn started")
-            api_port = server.servers[0].sockets[0].getsockname()[1]
-            base = f"http://127.0.0.1:{api_port}"
-            async with httpx.AsyncClient(base_url=base, timeout=15) as http:
+            async with (
+                api_worker(settings, clock, shared_session(db_session)) as (base, app),
+                httpx.AsyncClient(base_url=base, timeout=15) as http,
+            ):
                 city = await build_city(db_session, http, clock, settings)
                 s = Stack(simulator, rooms, base, http, city, app)
                 await eventually(
@@ -306,10 +263,6 @@ async def stack(
                 await eventually(lambda: s.runtime.hub.ready.is_set(), 10, "hub following Redis")
                 yield s
         finally:
-            server.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(serving, 10)
-            await app.state.engine.dispose()
             await simulator.stop()
 
 

@@ -107,6 +107,71 @@ class Desk:
         return next((m for m in reply if m.event == "QueueMember" and m.value("Name") == username), None)
 
 
+SessionScope = Callable[[], contextlib.AbstractAsyncContextManager[AsyncSession]]
+
+
+def shared_session(db_session: AsyncSession) -> SessionScope:
+    """The one test session as the app's session factory: used by one task at a time
+    (re-entrant within a task), so the API's requests and background tasks take turns on it."""
+    lock = asyncio.Lock()
+    owner: list[asyncio.Task[Any] | None] = [None]
+
+    @contextlib.asynccontextmanager
+    async def scope() -> AsyncIterator[AsyncSession]:
+        if owner[0] is asyncio.current_task():
+            yield db_session
+            return
+        async with lock:
+            owner[0] = asyncio.current_task()
+            try:
+                yield db_session
+            finally:
+                owner[0] = None
+
+    return scope
+
+
+def on_simulator(settings: Settings, port: int, **update: Any) -> Settings:
+    """Settings for an API whose PBX is the simulator on ``port``, with a Redis prefix of its own."""
+    return settings.model_copy(
+        update={
+            "ami_host": "127.0.0.1",
+            "ami_port": port,
+            "ami_username": "hotline",
+            "ami_secret": SecretStr("hotline-secret"),
+            "pbx_redis_prefix": f"minhu-test:{uuid.uuid4().hex[:8]}",
+            **update,
+        }
+    )
+
+
+@contextlib.asynccontextmanager
+async def api_worker(
+    settings: Settings, clock: FixedClock, scope: SessionScope
+) -> AsyncIterator[tuple[str, Any]]:
+    """One API worker (uvicorn + the app with its PBX runtime) on loopback: (base URL, app)."""
+    app = create_app(settings, clock=clock)
+    app.state.pbx_options = RuntimeOptions(join_timeout=3.0, alone_grace=0.05)
+
+    async def the_test_session() -> AsyncIterator[AsyncSession]:
+        async with scope() as session:
+            yield session
+
+    app.dependency_overrides[get_session] = the_test_session
+    app.state.session_factory = scope
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        await eventually(lambda: server.started, 30, "uvicorn started")
+        api_port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{api_port}", app
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(serving, 10)
+        await app.state.engine.dispose()
+
+
 @contextlib.asynccontextmanager
 async def desk(
     settings: Settings,
@@ -122,57 +187,11 @@ async def desk(
         recording, SimulatorSettings(time_scale=time_scale, restart_delay=0.0), scenario=scenario
     )
     port = await simulator.start()
-    settings = settings.model_copy(
-        update={
-            "ami_host": "127.0.0.1",
-            "ami_port": port,
-            "ami_username": "hotline",
-            "ami_secret": SecretStr("hotline-secret"),
-            "pbx_redis_prefix": f"minhu-test:{uuid.uuid4().hex[:8]}",
-            "agent_wrapup_seconds": wrapup,
-            "three_party_ring_seconds": 5.0,
-        }
-    )
-    lock = asyncio.Lock()
-    owner: list[asyncio.Task[Any] | None] = [None]
+    settings = on_simulator(settings, port, agent_wrapup_seconds=wrapup, three_party_ring_seconds=5.0)
+    scope = shared_session(db_session)
 
-    @contextlib.asynccontextmanager
-    async def scope() -> AsyncIterator[AsyncSession]:
-        """The one test session, used by one task at a time (re-entrant within a task)."""
-        if owner[0] is asyncio.current_task():
-            yield db_session
-            return
-        async with lock:
-            owner[0] = asyncio.current_task()
-            try:
-                yield db_session
-            finally:
-                owner[0] = None
-
-    async def the_test_session() -> AsyncIterator[AsyncSession]:
-        async with scope() as session:
-            yield session
-
-    @contextlib.asynccontextmanager
-    async def worker() -> AsyncIterator[tuple[str, Any]]:
-        """One API worker (uvicorn + the app with its PBX runtime) on loopback."""
-        app = create_app(settings, clock=clock)
-        app.state.pbx_options = RuntimeOptions(join_timeout=3.0, alone_grace=0.05)
-        app.dependency_overrides[get_session] = the_test_session
-        app.state.session_factory = scope
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-        )
-        serving = asyncio.create_task(server.serve())
-        try:
-            await eventually(lambda: server.started, 30, "uvicorn started")
-            api_port = server.servers[0].sockets[0].getsockname()[1]
-            yield f"http://127.0.0.1:{api_port}", app
-        finally:
-            server.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(serving, 10)
-            await app.state.engine.dispose()
+    def worker() -> contextlib.AbstractAsyncContextManager[tuple[str, Any]]:
+        return api_worker(settings, clock, scope)
 
     try:
         async with worker() as (base, app), httpx.AsyncClient(base_url=base, timeout=15) as http:
