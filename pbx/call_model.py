@@ -199,21 +199,11 @@ class PbxSnapshot:
 def _channel_from(snapshot: ev.ChannelSnapshot, previous: Channel | None = None) -> Channel:
     """The channel as ``snapshot`` describes it; what only the model knows (the running
     application, the bridge and conference) is kept from ``previous``."""
-    if previous is None:
-        return Channel(
-            snapshot.uniqueid,
-            snapshot.linkedid,
-            snapshot.channel,
-            snapshot.state,
-            snapshot.state_desc,
-            snapshot.caller_id_num,
-            snapshot.caller_id_name,
-            snapshot.connected_line_num,
-            snapshot.connected_line_name,
-            snapshot.context,
-            snapshot.exten,
-            snapshot.priority,
-        )
+    kept = (
+        ("", "", None, None)
+        if previous is None
+        else (previous.application, previous.app_data, previous.bridge_id, previous.conference)
+    )
     return Channel(
         snapshot.uniqueid,
         snapshot.linkedid,
@@ -227,10 +217,7 @@ def _channel_from(snapshot: ev.ChannelSnapshot, previous: Channel | None = None)
         snapshot.context,
         snapshot.exten,
         snapshot.priority,
-        previous.application,
-        previous.app_data,
-        previous.bridge_id,
-        previous.conference,
+        *kept,
     )
 
 

@@ -328,10 +328,13 @@ class DesktopHub:
     def _live_text_of(self, username: str, call: AgentCall | None) -> dict[str, Any]:
         """The current call's transcript so far and its suggestions (None for another call)."""
         live = self.live_text.get(username, {})
-        return {
-            kind: message if call is not None and message.get("linkedid") == call.linkedid else None
-            for kind, message in ((k, live.get(k, {})) for k in LIVE_TEXT_TYPES)
-        }
+        current: dict[str, Any] = dict.fromkeys(LIVE_TEXT_TYPES)
+        if call is not None:
+            for kind in LIVE_TEXT_TYPES:
+                message = live.get(kind)
+                if message is not None and message.get("linkedid") == call.linkedid:
+                    current[kind] = message
+        return current
 
     # --- following the PBX -----------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from minhu.db.models import AuditRow
 from minhu.settings import Settings
 from workorders.clock import FixedClock
 
+from ..agent_desktop.desk import eventually, shared_session
 from .city import City, build_city
 
 pytestmark = pytest.mark.db
@@ -50,37 +51,6 @@ PENSION = {
     "tags": ["民政"],
     "valid_from": "2026-01-01",
 }
-
-
-async def eventually(predicate: Callable[[], object], within: float = 20.0, what: str = "condition") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} not reached within {within} s")
-        await asyncio.sleep(0.02)
-
-
-def shared_scope(
-    db_session: AsyncSession,
-) -> Callable[[], contextlib.AbstractAsyncContextManager[AsyncSession]]:
-    """The one test session, handed to one task at a time (requests and index refreshes)."""
-    lock = asyncio.Lock()
-    owner: list[asyncio.Task[Any] | None] = [None]
-
-    @contextlib.asynccontextmanager
-    async def scope() -> AsyncIterator[AsyncSession]:
-        if owner[0] is asyncio.current_task():
-            yield db_session
-            return
-        async with lock:
-            owner[0] = asyncio.current_task()
-            try:
-                yield db_session
-            finally:
-                owner[0] = None
-
-    return scope
 
 
 @contextlib.asynccontextmanager
@@ -192,7 +162,7 @@ async def test_given_articles_past_valid_to_or_unreviewed_then_they_are_flagged_
     settings: Settings, clock: FixedClock, db_session: AsyncSession
 ) -> None:
     settings = settings.model_copy(update={"policy_overrides": {"kb_review_interval_days": 10}})
-    scope = shared_scope(db_session)
+    scope = shared_session(db_session)
     async with running_app(settings, clock, scope) as (_app, client):
         city = await _city(db_session, client, clock, settings)
         await _create(city, "h_housing", {**SEWER, "valid_to": "2026-10-05"})
@@ -216,7 +186,7 @@ async def test_given_articles_past_valid_to_or_unreviewed_then_they_are_flagged_
 async def test_given_an_article_changed_or_expired_then_search_follows_at_once(
     settings: Settings, clock: FixedClock, db_session: AsyncSession
 ) -> None:
-    scope = shared_scope(db_session)
+    scope = shared_session(db_session)
     async with running_app(settings, clock, scope) as (_app, client):
         city = await _city(db_session, client, clock, settings)
         await _create(city, "h_housing", SEWER)
@@ -246,7 +216,7 @@ async def test_given_an_article_changed_or_expired_then_search_follows_at_once(
 async def test_given_articles_in_the_database_when_the_app_starts_then_search_finds_them(
     settings: Settings, clock: FixedClock, db_session: AsyncSession
 ) -> None:
-    scope = shared_scope(db_session)
+    scope = shared_session(db_session)
     async with running_app(settings, clock, scope) as (_app, client):
         city = await _city(db_session, client, clock, settings)
         await _create(city, "h_housing", SEWER)
@@ -260,7 +230,7 @@ async def test_given_articles_in_the_database_when_the_app_starts_then_search_fi
 async def test_given_two_worker_processes_when_one_changes_an_article_then_the_other_hears_it_on_redis(
     settings: Settings, clock: FixedClock, db_session: AsyncSession
 ) -> None:
-    scope = shared_scope(db_session)
+    scope = shared_session(db_session)
     channel = f"minhu-test:{uuid.uuid4().hex[:8]}:kb:changed"
     async with (
         running_app(settings, clock, scope, channel) as (first, client_a),
@@ -396,7 +366,7 @@ class RedisLink:
 async def test_given_a_worker_that_lost_redis_when_it_reconnects_then_it_catches_up_from_the_database(
     settings: Settings, clock: FixedClock, db_session: AsyncSession
 ) -> None:
-    scope = shared_scope(db_session)
+    scope = shared_session(db_session)
     channel = f"minhu-test:{uuid.uuid4().hex[:8]}:kb:changed"
     parsed = make_url(REDIS_URL)
     link = RedisLink(parsed.host or "127.0.0.1", parsed.port or 6379)
