@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from minhu.db.engine import create_engine, create_session_factory
+from minhu.heap import freeze_startup_heap
 from minhu.logging import get_logger
 from minhu.policy import load_profile
 from minhu.services.calendar import CalendarProvider
@@ -27,6 +28,7 @@ from .routers import agent, auth, calendar, directory, kb, live, orders, pages, 
 from .routers import assessment as assessment_routes
 from .routers import dialer as dialer_routes
 from .routers import drafts as draft_routes
+from .routing import add_routes
 
 log = get_logger(__name__)
 
@@ -87,10 +89,18 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
-    """Build the API. ``clock`` defaults to the wall clock; tests pass a :class:`FixedClock`."""
+def create_app(settings: Settings, *, clock: Clock | None = None, freeze_heap: bool = False) -> FastAPI:
+    """Build the API. ``clock`` defaults to the wall clock; tests pass a :class:`FixedClock`.
+
+    ``freeze_heap``: a server process (``minhu serve``) excludes what start-up built from the
+    garbage collector's passes once the lifespan has started (:mod:`minhu.heap`)."""
     policy = load_profile(settings.policy_profile, settings.policy_overrides)
-    engine = create_engine(settings.database_url, echo=settings.database_echo)
+    engine = create_engine(
+        settings.database_url,
+        echo=settings.database_echo,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -116,6 +126,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
                     lambda: runtime.ami.model,
                 )
                 starter.attach()
+        if freeze_heap:
+            freeze_startup_heap("api")
         try:
             yield
         finally:
@@ -148,7 +160,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
     errors.install(app)
     desktop_errors.install(app)
-    api = APIRouter(prefix=API_PREFIX)
+    # Flat, not include_router: see agent_desktop/routing.py.
     for router in (
         auth.router,
         directory.units,
@@ -162,10 +174,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         assessment_routes.router,
         draft_routes.router,
     ):
-        api.include_router(router)
-    app.include_router(api)
-    app.include_router(live.router)
-    app.include_router(pages.router)
+        add_routes(app, router, prefix=API_PREFIX)
+    add_routes(app, live.router)
+    add_routes(app, pages.router)
     app.mount("/desktop/static", StaticFiles(directory=pages.STATIC), name="desktop-static")
 
     @app.get("/", include_in_schema=False)
@@ -188,4 +199,4 @@ def create_app_from_env() -> FastAPI:
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings)
+    return create_app(settings, freeze_heap=True)

@@ -85,7 +85,8 @@ def serve(
     typer.secho(f"API 文档 / API docs:      http://{host}:{port}/docs", fg=typer.colors.GREEN)
     typer.secho(f"接口 / API base:          http://{host}:{port}/api/v1", fg=typer.colors.GREEN)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=True)
+        app = create_app(settings, freeze_heap=True)
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=True)
     else:
         # Each worker process builds its own app from the same environment; a generated secret is
         # handed down so that a token issued by one worker is good on every other.

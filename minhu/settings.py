@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite+aiosqlite:///./var/minhu.db"
     database_echo: bool = False
+    # Connections each process keeps open to PostgreSQL (per API worker). A request holds one
+    # while it runs; past the pool size, connections are opened and closed per request (a new
+    # server process each on PostgreSQL), so size it to the requests a worker serves at once.
+    database_pool_size: int = Field(default=20, ge=1, le=500)
+    database_max_overflow: int = Field(default=10, ge=0, le=500)
     redis_url: str = "redis://127.0.0.1:6379/0"
     timezone: str = "Asia/Shanghai"
 

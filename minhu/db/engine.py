@@ -19,7 +19,9 @@ def _json_loads(text: str) -> Any:
     return json.loads(text)
 
 
-def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 20
+) -> AsyncEngine:
     """An async engine for PostgreSQL (asyncpg) or SQLite (aiosqlite).
 
     For SQLite the file's folder is created, foreign keys are switched on, and the driver's own
@@ -35,7 +37,7 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     else:
         # No pre-ping (a round trip on every checkout, two per order created): connections are
         # recycled after half an hour instead, before any idle timeout on the way can cut them.
-        kwargs.update(pool_recycle=1800, pool_size=10, max_overflow=20)
+        kwargs.update(pool_recycle=1800, pool_size=pool_size, max_overflow=max_overflow)
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         _make_sqlite_transactional(engine)
