@@ -17,11 +17,17 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from minhu.db.base import Base
 from minhu.db.types import UTCDateTime, json_type
+from workorders.enums import HANDLING_STATES
+
+# The partial index of orders being handled (the overdue list's rows). Migration 0600 wrote the
+# same condition; a test checks the two agree.
+HANDLING_STATES_SQL = "state IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(HANDLING_STATES)))
 
 # BIGINT on PostgreSQL, INTEGER (the rowid alias, autoincrementing) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -76,6 +82,14 @@ class WorkOrderRow(Base):
     __table_args__ = (
         Index("ix_work_orders_state_registered_at", "state", "registered_at"),
         Index("ix_work_orders_category_registered_at", "category", "registered_at"),
+        # The overdue list: orders still being handled, newest first (a small part of the table).
+        Index(
+            "ix_work_orders_handling_registered_at",
+            "registered_at",
+            "id",
+            postgresql_where=text(HANDLING_STATES_SQL),
+            sqlite_where=text(HANDLING_STATES_SQL),
+        ),
         Index(
             "ix_work_orders_content_trgm",
             "content",

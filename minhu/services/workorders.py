@@ -256,7 +256,7 @@ class WorkOrderService:
 
     async def _create(self, actor: Actor, make: Callable[[str, Context], Transition]) -> OrderView:
         try:
-            await self._outside_transaction()
+            autocommit = await self._outside_transaction()
             ctx = await self._context()
             # The domain checks the request first, under a provisional number: a refused request
             # takes no number.
@@ -271,7 +271,8 @@ class WorkOrderService:
                 order_id = await self._orders.create(values, audit)
             else:
                 order_id, number = created
-            await self._session.commit()
+            if created is None or not autocommit:
+                await self._session.commit()  # (an autocommitted statement is stored already)
         except BaseException:
             await self._session.rollback()
             raise

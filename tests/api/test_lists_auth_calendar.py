@@ -40,6 +40,30 @@ async def test_list_filters_and_pagination(city: City) -> None:
     assert (await city.get("supervisor", "/orders", params={"limit": 1000})).status_code == 422
 
 
+async def test_full_text_search_ignores_letter_case_and_overdue_lists_only_orders_being_handled(
+    city: City,
+) -> None:
+    wifi = await city.assigned("xinhua", "B", content="小区WiFi信号差，宽带经常断网")
+    late = await city.assigned("weidong", "B", content="路灯不亮已经半个月")
+    answered = (await city.create(category="A", content="咨询wifi办理"))["number"]
+    r = await city.post("agent", f"/orders/{answered}/answer-on-call", json={"answer": "已告知营业厅地址"})
+    assert r.status_code == 200, r.text
+
+    async def numbers(**params: object) -> list[str]:
+        r = await city.get("supervisor", "/orders", params=params)
+        assert r.status_code == 200, r.text
+        return [o["number"] for o in r.json()["items"]]
+
+    # Latin letters match in any case; Chinese terms match as typed.
+    assert await numbers(q="wifi") == [answered, wifi]
+    assert await numbers(q="WIFI信号") == [wifi]
+    assert await numbers(q="断网") == [wifi]
+    assert await numbers(overdue="true") == []
+    city.clock.advance(timedelta(days=40))  # past every B deadline
+    # Only orders still being handled are overdue; the answered one is done.
+    assert await numbers(overdue="true") == [late, wifi]
+
+
 async def test_password_login_and_token_checks(city: City) -> None:
     r = await city.client.post("/api/v1/auth/token", data={"username": "agent", "password": PASSWORD})
     assert r.status_code == 200, r.text

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from minhu.db.base import Base
 from minhu.db.codec import from_json, to_json
 from minhu.db.migrate import alembic_config, current_revision, include_object_for
-from minhu.db.models import AuditRow, OrderNumberCounter
+from minhu.db.models import HANDLING_STATES_SQL, AuditRow, OrderNumberCounter
 from minhu.db.repositories.orders import OrderRepository
 from workorders.clock import SHANGHAI
 from workorders.enums import CallOutcome, ContactPurpose
@@ -38,6 +38,24 @@ async def test_migrations_reach_head_and_match_the_models(db_engine: AsyncEngine
             )
         )
     assert diff == []
+
+
+async def test_the_handling_index_is_the_same_partial_index_in_migration_and_model(
+    db_engine: AsyncEngine,
+) -> None:
+    """compare_metadata does not compare an index's WHERE clause: check the database's own."""
+    name = "ix_work_orders_handling_registered_at"
+    async with db_engine.connect() as conn:
+        if db_engine.dialect.name == "postgresql":
+            query = "SELECT indexdef FROM pg_indexes WHERE indexname = :n"
+            found = await conn.scalar(text(query), {"n": name})
+            states = ", ".join(f"'{s}'::character varying" for s in ("assigned", "checked_in", "in_progress"))
+            expected = f"WHERE ((state)::text = ANY ((ARRAY[{states}])::text[]))"
+        else:
+            found = await conn.scalar(text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": name})
+            expected = f"WHERE {HANDLING_STATES_SQL}"
+    assert found is not None and found.endswith(expected), found
+    assert HANDLING_STATES_SQL == "state IN ('assigned', 'checked_in', 'in_progress')"
 
 
 async def test_audit_entries_cannot_be_updated_or_deleted(db_session: AsyncSession) -> None:
