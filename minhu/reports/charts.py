@@ -32,10 +32,21 @@ class Chart:
 @lru_cache(maxsize=1)
 def cjk_font() -> str:
     """The first installed CJK font family, or a :class:`ReportError` saying how to install one."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in installed:
-            return name
+    for attempt in range(2):
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        for name in CJK_FONTS:
+            if name in installed:
+                return name
+        if attempt == 0:
+            # matplotlib caches the font list when first imported; a font installed since then
+            # (fonts-noto-cjk after an earlier run) is only found by looking at the system again.
+            known = {f.fname for f in font_manager.fontManager.ttflist}
+            for path in font_manager.findSystemFonts():
+                if path not in known:
+                    try:
+                        font_manager.fontManager.addfont(path)
+                    except (OSError, RuntimeError, ValueError):
+                        continue  # a font file matplotlib cannot read is not one we can use
     raise ReportError(
         "report-no-cjk-font",
         "未找到中文字体，图表无法显示汉字：请安装 fonts-noto-cjk（scripts/ensure-browser.sh）",
