@@ -67,7 +67,11 @@ class User(Base):
 
 
 class OrderNumberCounter(Base):
-    """The last order number handed out on each local day (``20261122-000123``)."""
+    """The last order number handed out on each local day (``20261122-000123``), on SQLite.
+
+    PostgreSQL numbers with one sequence per day (:mod:`minhu.db.numbering`); a day's sequence
+    starts after this table's value for the day, so a database numbered here goes on without a
+    clash."""
 
     __tablename__ = "order_number_counters"
 

@@ -264,9 +264,9 @@ class WorkOrderService:
             day = ctx.at.astimezone(self.tz).date()
             values = row_values(transition.order)
             audit = transition_values(transition.audit, actor_name=actor.name)
-            created = await self._orders.create_numbered(day, values, audit)
+            created = await self._orders.create_numbered(day, values, audit, autocommit=autocommit)
             if created is None:
-                number = await self._take_number(day)
+                number = await self._take_number(day, autocommit=autocommit)
                 values["number"] = audit["order_number"] = number
                 order_id = await self._orders.create(values, audit)
             else:
@@ -278,17 +278,16 @@ class WorkOrderService:
             raise
         return self._view_of(order_id, replace(transition.order, number=number), actor, ctx.at)
 
-    async def _take_number(self, day: date) -> str:
-        """The day's next order number, committed at once in its own short transaction (where
-        the number cannot be taken by the order's own insert statement, see
-        ``OrderRepository.create_numbered``).
+    async def _take_number(self, day: date, *, autocommit: bool) -> str:
+        """The day's next order number, committed at once (where the number cannot be taken by
+        the order's own insert statement, see ``OrderRepository.create_numbered``).
 
-        The upsert locks the day's counter row until its transaction ends. Committing right away
-        keeps every other registration of the day waiting for one statement, not for the whole of
-        this order's transaction (inserts, audit entry, commit). A number whose order then fails
-        to be stored is skipped: numbers stay unique per day and increasing, with a rare gap.
+        On SQLite the day's counter row stays locked until its transaction ends: committing right
+        away keeps every other registration of the day waiting for one statement, not for the
+        whole of this order's transaction. A number whose order then fails to be stored is
+        skipped: numbers stay unique per day and increasing, with a rare gap.
         """
-        number = await self._orders.next_number(day)
+        number = await self._orders.next_number(day, autocommit=autocommit)
         await self._session.commit()
         return number
 

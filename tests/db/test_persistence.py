@@ -17,6 +17,7 @@ from minhu.db.base import Base
 from minhu.db.codec import from_json, to_json
 from minhu.db.migrate import alembic_config, current_revision, include_object_for
 from minhu.db.models import HANDLING_STATES_SQL, AuditRow, OrderNumberCounter
+from minhu.db.numbering import sequence_name
 from minhu.db.repositories.orders import OrderRepository
 from workorders.clock import SHANGHAI
 from workorders.enums import CallOutcome, ContactPurpose
@@ -93,6 +94,8 @@ async def test_order_numbers_are_unique_under_concurrency(db_engine: AsyncEngine
     finally:
         async with db_engine.begin() as conn:
             await conn.execute(delete(OrderNumberCounter).where(OrderNumberCounter.day == day))
+            if db_engine.dialect.name == "postgresql":
+                await conn.execute(text(f"DROP SEQUENCE IF EXISTS {sequence_name(day)}"))
 
 
 async def test_instants_round_trip_as_utc_and_come_back_aware(db_session: AsyncSession) -> None:

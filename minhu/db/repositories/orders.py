@@ -27,11 +27,14 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from minhu.db import numbering
 from minhu.db.compiled import CompiledStatement
 from minhu.db.models import AuditRow, OrderNumberCounter, WorkOrderRow, WorkOrderUnit
 from workorders.enums import HANDLING_STATES, Category, OrderState
@@ -107,22 +110,16 @@ def _next_number_statement(dialect: str) -> Any:
 def _pg_create_statement() -> Any:
     """One statement for a new order on PostgreSQL: the day's number, the order, its audit entry.
 
-    ``WITH n AS (INSERT INTO order_number_counters … ON CONFLICT … DO UPDATE … RETURNING
-    last_value), o AS (INSERT INTO work_orders … SELECT <number from n>, … RETURNING id, number)
-    INSERT INTO audit_entries … SELECT o.id, o.number, … RETURNING order_id, order_number``.
-    Parameters: ``day`` and ``number_prefix`` (``20261122-``), the order's columns by name, the
-    audit entry's prefixed ``audit_``. The number is :func:`format_number`'s, built in SQL.
+    ``WITH n AS (SELECT nextval(<the day's sequence>)), o AS (INSERT INTO work_orders … SELECT
+    <number from n>, … RETURNING id, number) INSERT INTO audit_entries … SELECT o.id, o.number, …
+    RETURNING order_id, order_number``. Parameters: ``sequence`` (:mod:`minhu.db.numbering`) and
+    ``number_prefix`` (``20261122-``), the order's columns by name, the audit entry's prefixed
+    ``audit_``. The number is :func:`format_number`'s, built in SQL.
     """
-    counters, orders, audit = _table(OrderNumberCounter), _table(WorkOrderRow), _table(AuditRow)
-    n = (
-        postgresql.insert(counters)
-        .values(day=bindparam("day"), last_value=1)
-        .on_conflict_do_update(
-            index_elements=[counters.c.day], set_={"last_value": counters.c.last_value + 1}
-        )
-        .returning(counters.c.last_value)
-        .cte("n")
-    )
+    orders, audit = _table(WorkOrderRow), _table(AuditRow)
+    n = select(
+        func.nextval(cast(bindparam("sequence", type_=String), postgresql.REGCLASS)).label("last_value")
+    ).cte("n")
     sequence = cast(n.c.last_value, Text)
     number = bindparam("number_prefix", type_=String) + func.lpad(
         sequence, func.greatest(6, func.length(sequence)), "0"
@@ -180,8 +177,15 @@ class OrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def next_number(self, day: date) -> str:
-        """The next number of ``day``, atomically (one upsert; the row lock serialises writers)."""
+    async def next_number(self, day: date, *, autocommit: bool = False) -> str:
+        """The next number of ``day``: the day's sequence on PostgreSQL (:mod:`minhu.db.numbering`),
+        elsewhere the day's counter row (one upsert; its row lock serialises writers)."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            name = await numbering.ensure_day_sequence(self._session, day, autocommit=autocommit)
+            value = await self._session.scalar(
+                text("SELECT nextval(CAST(:name AS regclass))"), {"name": name}
+            )
+            return format_number(day, int(value))
         stmt = _next_number_statement(self._session.get_bind().dialect.name)
         sequence = (await self._session.execute(stmt, {"day": day})).scalar_one()
         return format_number(day, sequence)
@@ -193,24 +197,33 @@ class OrderRepository:
         return (await self._session.execute(stmt)).scalar_one_or_none()
 
     async def create_numbered(
-        self, day: date, order: dict[str, Any], audit: dict[str, Any]
+        self, day: date, order: dict[str, Any], audit: dict[str, Any], *, autocommit: bool = False
     ) -> tuple[int, str] | None:
         """On PostgreSQL, for an order without units: take ``day``'s next number and insert the
         order (``row_values``) with its first audit entry (``transition_values``) in one
         statement; the new order's id and number. None elsewhere (then :meth:`next_number` and
         :meth:`create`).
 
-        One round trip, atomic on its own (no transaction needed around it), and no number is
-        lost when the insert fails. The day's counter row stays locked until the statement's
-        transaction ends: callers run it in its own (autocommit) or commit right after.
+        One round trip, atomic on its own (no transaction needed around it). ``autocommit``: the
+        session's statements commit one by one (see :func:`numbering.ensure_day_sequence`).
         """
         if _unit_links(order) or self._session.get_bind().dialect.name != "postgresql":
             return None
         params = {k: v for k, v in order.items() if k != "number"}
         params.update({"audit_" + k: v for k, v in audit.items() if k != "order_number"})
-        params.update(day=day, number_prefix=format_number(day, 0)[:-6])
+        params["number_prefix"] = format_number(day, 0)[:-6]
+        params["sequence"] = await numbering.ensure_day_sequence(self._session, day, autocommit=autocommit)
         connection = await self._session.connection()
-        row = (await _pg_create_compiled(connection.dialect).execute(connection, params)).one()
+        compiled = _pg_create_compiled(connection.dialect)
+        try:
+            row = (await compiled.execute(connection, params)).one()
+        except DBAPIError as exc:
+            if not autocommit or numbering.sqlstate(exc) != numbering.UNDEFINED_TABLE:
+                raise
+            # The day's sequence was dropped behind this process's back: create it again.
+            numbering.forget(connection.dialect, day)
+            params["sequence"] = await numbering.ensure_day_sequence(self._session, day, autocommit=True)
+            row = (await compiled.execute(connection, params)).one()
         return int(row.order_id), str(row.order_number)
 
     async def create(self, order: dict[str, Any], audit: dict[str, Any]) -> int:
