@@ -11,7 +11,8 @@ the session's connection and transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from sqlalchemy.engine import CursorResult, Dialect
@@ -57,3 +58,15 @@ class CompiledStatement:
 
     async def execute(self, connection: AsyncConnection, values: Mapping[str, Any]) -> CursorResult[Any]:
         return await connection.exec_driver_sql(self.sql, self.parameters(values))
+
+
+_compiled: weakref.WeakKeyDictionary[Dialect, dict[Hashable, CompiledStatement]] = weakref.WeakKeyDictionary()
+
+
+def compiled_once(dialect: Dialect, key: Hashable, build: Callable[[], ClauseElement]) -> CompiledStatement:
+    """The statement ``build()`` gives for ``key``, compiled once per engine (its dialect)."""
+    by_key = _compiled.setdefault(dialect, {})
+    compiled = by_key.get(key)
+    if compiled is None:
+        compiled = by_key[key] = CompiledStatement(build(), dialect)
+    return compiled

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,12 +30,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minhu.db import numbering
-from minhu.db.compiled import CompiledStatement
+from minhu.db.compiled import compiled_once
 from minhu.db.models import AuditRow, OrderNumberCounter, WorkOrderRow, WorkOrderUnit
 from minhu.db.types import UTCDateTime
 from workorders.enums import HANDLING_STATES, Category, OrderState
@@ -157,17 +155,6 @@ def _pg_create_statement() -> Any:
     )
 
 
-_compiled_creates: weakref.WeakKeyDictionary[Dialect, CompiledStatement] = weakref.WeakKeyDictionary()
-
-
-def _pg_create_compiled(dialect: Dialect) -> CompiledStatement:
-    """:func:`_pg_create_statement` compiled once per engine (its dialect)."""
-    compiled = _compiled_creates.get(dialect)
-    if compiled is None:
-        compiled = _compiled_creates[dialect] = CompiledStatement(_pg_create_statement(), dialect)
-    return compiled
-
-
 def _table(entity: Any) -> Table:
     table = entity.__table__
     if not isinstance(table, Table):
@@ -269,22 +256,6 @@ def _page_statement(stmt: Select[Any], shape: _Shape) -> Select[Any]:
     return stmt.offset(bindparam("offset", type_=Integer)).limit(bindparam("limit", type_=Integer))
 
 
-_summary_statements: weakref.WeakKeyDictionary[Dialect, dict[_Shape, CompiledStatement]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _summary_compiled(dialect: Dialect, shape: _Shape) -> CompiledStatement:
-    """The summary list statement of ``shape``, compiled once per engine."""
-    by_shape = _summary_statements.setdefault(dialect, {})
-    compiled = by_shape.get(shape)
-    if compiled is None:
-        compiled = by_shape[shape] = CompiledStatement(
-            _page_statement(select(*SUMMARY_COLUMNS), shape), dialect
-        )
-    return compiled
-
-
 class OrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -326,7 +297,7 @@ class OrderRepository:
         params["number_prefix"] = format_number(day, 0)[:-6]
         params["sequence"] = await numbering.ensure_day_sequence(self._session, day, autocommit=autocommit)
         connection = await self._session.connection()
-        compiled = _pg_create_compiled(connection.dialect)
+        compiled = compiled_once(connection.dialect, "create-order", _pg_create_statement)
         try:
             row = (await compiled.execute(connection, params)).one()
         except DBAPIError as exc:
@@ -412,7 +383,9 @@ class OrderRepository:
         values = _values(f, offset=offset, limit=limit)
         connection = await self._session.connection()
         if connection.dialect.name == "postgresql":
-            compiled = _summary_compiled(connection.dialect, shape)
+            compiled = compiled_once(
+                connection.dialect, shape, lambda: _page_statement(select(*SUMMARY_COLUMNS), shape)
+            )
             return list((await compiled.execute(connection, values)).all())
         stmt = _page_statement(select(*SUMMARY_COLUMNS), shape)
         return list((await self._session.execute(stmt, values)).all())
