@@ -21,7 +21,7 @@ from __future__ import annotations
 import weakref
 from datetime import date, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +36,7 @@ KEEP_DAYS = 3  # yesterday's sequence is still needed by a request that started 
 # Days whose sequence this process has seen committed, per database (engine dialect).
 _known: weakref.WeakKeyDictionary[Dialect, set[date]] = weakref.WeakKeyDictionary()
 
-_DUPLICATE = {"23505", "42P07"}  # a concurrent CREATE SEQUENCE IF NOT EXISTS of the same name
+_DUPLICATE = frozenset({"23505", "42P07"})  # a concurrent CREATE SEQUENCE IF NOT EXISTS of the same name
 UNDEFINED_TABLE = "42P01"
 
 
@@ -90,22 +90,7 @@ async def _create(session: AsyncSession, day: date, name: str, *, autocommit: bo
     start = int(highest or 0) + 1
     # DDL takes no bind parameters: the name is built from a date, the start is an integer.
     create = text(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {start:d}")
-    if autocommit:
-        try:
-            await session.execute(create)
-        except DBAPIError as exc:
-            if sqlstate(exc) not in _DUPLICATE:
-                raise
-    else:
-        savepoint = await session.begin_nested()
-        try:
-            await session.execute(create)
-        except DBAPIError as exc:
-            await savepoint.rollback()
-            if sqlstate(exc) not in _DUPLICATE:
-                raise
-        else:
-            await savepoint.commit()
+    await _ddl(session, create, autocommit=autocommit, tolerated=_DUPLICATE)
     log.info("order_numbers.day_sequence_created", sequence=name, start=start)
     await _drop_old(session, day, autocommit=autocommit)
 
@@ -121,10 +106,21 @@ async def _drop_old(session: AsyncSession, day: date, *, autocommit: bool) -> No
         {"oldest": oldest_kept},
     )
     for (old,) in rows.all():
-        statement = text(f'DROP SEQUENCE IF EXISTS "{old}"')
+        await _ddl(session, text(f'DROP SEQUENCE IF EXISTS "{old}"'), autocommit=autocommit)
+        log.info("order_numbers.day_sequence_dropped", sequence=old)
+
+
+async def _ddl(
+    session: AsyncSession, statement: TextClause, *, autocommit: bool, tolerated: frozenset[str] = frozenset()
+) -> None:
+    """Run ``statement``; an error whose SQLSTATE is ``tolerated`` is ignored. Inside a caller's
+    transaction it runs in a savepoint, so such an error does not abort that transaction."""
+    try:
         if autocommit:
             await session.execute(statement)
         else:
             async with session.begin_nested():
                 await session.execute(statement)
-        log.info("order_numbers.day_sequence_dropped", sequence=old)
+    except DBAPIError as exc:
+        if sqlstate(exc) not in tolerated:
+            raise
